@@ -118,12 +118,22 @@ class Settings:
         for name in ("bucket_landing", "bucket_quarantine", "bucket_mlflow", "bucket_reports"):
             bucket = getattr(self, name)
             if not (3 <= len(bucket) <= 63) or not bucket.replace("-", "").isalnum():
-                raise ConfigError(fail(f"{name}={bucket!r} is not a valid bucket name", "use 3-63 lowercase letters, digits or '-'"))
+                raise ConfigError(
+                    fail(
+                        f"{name}={bucket!r} is not a valid bucket name",
+                        "use 3-63 lowercase letters, digits or '-'",
+                    )
+                )
 
     @property
     def buckets(self) -> tuple[str, ...]:
         """All buckets Driftline uses."""
-        return (self.bucket_landing, self.bucket_quarantine, self.bucket_mlflow, self.bucket_reports)
+        return (
+            self.bucket_landing,
+            self.bucket_quarantine,
+            self.bucket_mlflow,
+            self.bucket_reports,
+        )
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (validated)."""

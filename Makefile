@@ -1,0 +1,67 @@
+# Driftline — run `make help` for the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+UV     := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+STAMP  := $(VENV)/.installed
+DL     := $(VENV)/bin/driftline
+
+.PHONY: help install lock up down status logs info demo test test-fast lint format clean
+
+help: ## show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q "uv==$(UV_VERSION)"
+	$(UV) pip install --python $(PY) -r requirements.txt
+	$(UV) pip install --python $(PY) --no-deps -e .
+	@echo "Precompiling the venv (task processes start faster)…"
+	@$(PY) -m compileall -q -j 0 $(VENV)/lib/python3.11/site-packages > /dev/null 2>&1 || true
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the pinned requirements and driftline
+
+lock: ## re-resolve requirements.in into the fully pinned requirements.txt
+	@test -x $(UV) || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install -q "uv==$(UV_VERSION)"; }
+	$(UV) pip compile requirements.in --python-version 3.11 -o requirements.txt
+
+up: install ## start the embedded stack (S3, MLflow, Airflow) in the background
+	@$(DL) stack up
+
+down: ## stop the embedded stack
+	@test -x $(DL) && $(DL) stack down || true
+
+status: ## health of each service
+	@$(DL) stack status
+
+logs: ## last lines of each service's log
+	@$(DL) stack logs --lines 60
+
+info: ## URLs and the Airflow login
+	@$(DL) stack info
+
+demo: up ## install, start the stack and run the pipeline demo
+	@$(DL) demo
+	@$(DL) stack info
+
+test: install ## run the whole test suite (starts the services the tests need)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install ## unit tests only (no services, no slow statistics)
+	$(PY) -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
+
+lint: install ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## ruff format and fix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean: down ## stop the stack and delete local state (.state)
+	rm -rf .state

@@ -1,0 +1,125 @@
+"""Shared fixtures: real services for integration tests, an isolated Airflow home.
+
+The session fixture ``services`` starts the embedded S3 (SeaweedFS) and MLflow servers on
+test ports in a temporary state folder (so a running ``make demo`` stack is untouched),
+exports their settings to ``os.environ`` and stops them at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+
+# An isolated Airflow home, set before anything imports airflow.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="driftline-test-airflow-"))
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
+        "GX_ANALYTICS_ENABLED": "false",
+        "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    }
+)
+
+
+def _free_block(size: int = 12) -> int:
+    """A random base port with ``size`` free consecutive ports (concurrent sessions differ)."""
+    import random
+
+    from driftline.stack import port_in_use
+
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(30000, 60000 - size)
+        if not any(port_in_use(p) for p in range(base, base + size)):
+            return base
+    raise RuntimeError("no free block of test ports found")
+
+
+def test_ports() -> dict[str, str]:
+    """Fresh free ports for one test stack (never the demo stack's)."""
+    base = _free_block()
+    return {
+        "DRIFTLINE_S3_PORT": str(base + 9),
+        "DRIFTLINE_MLFLOW_PORT": str(base + 10),
+        "DRIFTLINE_AIRFLOW_PORT": str(base + 11),
+        "DRIFTLINE_PORT_BASE": str(base),
+    }
+
+
+test_ports.__test__ = False
+
+
+def test_settings(state_dir: Path, **overrides: str):
+    """Settings for a test stack rooted at ``state_dir`` on the test ports."""
+    from driftline.settings import Settings
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTLINE_")}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    env.update(test_ports())
+    env["DRIFTLINE_STATE_DIR"] = str(state_dir)
+    env.update(overrides)
+    return Settings.from_env(env)
+
+
+test_settings.__test__ = False  # not a test
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory):
+    """Running S3 + MLflow servers; returns Settings with credentials; env exported."""
+    from driftline.stack import Stack, load_or_create_credentials
+
+    settings = test_settings(tmp_path_factory.mktemp("stack"))
+    stack = Stack(settings, ["s3", "mlflow"])
+    try:
+        stack.up(progress=lambda m: print(m, file=sys.stderr))
+    except Exception:
+        stack.down(progress=lambda m: None)
+        raise
+    creds = load_or_create_credentials(settings)
+    settings = settings.with_(
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+    )
+    saved = dict(os.environ)
+    env = stack.env()
+    for key, value in env.items():
+        if key.startswith(("DRIFTLINE_", "AWS_", "MLFLOW_")) or key == "AIRFLOW_CONN_AWS_DEFAULT":
+            os.environ[key] = value
+    yield settings
+    os.environ.clear()
+    os.environ.update(saved)
+    stack.down(progress=lambda m: None)
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """Migrate the isolated Airflow metadata DB (SQLite) once per session."""
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Folder for test artifacts kept after the run (screenshots, reports)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
