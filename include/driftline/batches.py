@@ -1,0 +1,291 @@
+"""Batches in the object store: safe keys, claiming exactly once, quarantine, history.
+
+Layout of the landing bucket (``Settings.bucket_landing``)::
+
+    incoming/<name>.csv|.parquet          producers drop new batches here (the sensor watches it)
+    claimed/<batch_id>/<name>             claimed by the sensor, being processed
+    processed/<batch_id>/<name>           processed; kept: it is the training history
+    duplicates/<batch_id>/<stamp>-<name>  the same content delivered again (kept, never lost)
+    index/<sha256>.json                   content digest -> first batch id (duplicate detection)
+
+and of the quarantine bucket: ``<batch_id>/<name>`` with ``<batch_id>/validation.json``.
+
+A batch id is ``<stem>-<digest8>`` where the digest is the object's content hash, so the
+same content delivered twice gets the same id and is processed once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from driftline import s3 as s3mod
+from driftline.errors import DataError, fail
+from driftline.settings import Settings, get_settings
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]*$")
+CLAIMED, PROCESSED, DUPLICATES, INDEX = "claimed/", "processed/", "duplicates/", "index/"
+
+
+@dataclass(frozen=True)
+class BatchRef:
+    """A claimed batch: where it is now and where it came from."""
+
+    batch_id: str
+    bucket: str
+    key: str
+    source_key: str
+    digest: str
+    size: int
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.key).name
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BatchRef:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+
+
+def check_key(key: str, settings: Settings | None = None, prefix: str | None = None) -> str:
+    """Validate a landing key: under the landing prefix, a plain file name, a known format.
+
+    >>> check_key("incoming/week-01.csv", Settings.from_env({}))
+    'incoming/week-01.csv'
+    >>> check_key("incoming/../etc/passwd.csv", Settings.from_env({}))
+    Traceback (most recent call last):
+    ...
+    driftline.errors.DataError: batch key 'incoming/../etc/passwd.csv' contains '..': use a plain file name under 'incoming/'
+    """
+    s = settings or get_settings()
+    prefix = s.landing_prefix if prefix is None else prefix
+    if ".." in key.split("/"):
+        raise DataError(
+            fail(f"batch key {key!r} contains '..'", f"use a plain file name under {prefix!r}")
+        )
+    if not key.startswith(prefix):
+        raise DataError(
+            fail(f"batch key {key!r} is outside {prefix!r}", f"put batches under {prefix!r}")
+        )
+    name = key[len(prefix) :]
+    if "/" in name or not _SAFE.match(name):
+        raise DataError(
+            fail(
+                f"batch key {key!r} has a name with odd characters or sub-folders",
+                "use letters, digits, '.', '_', '-' or '=' only",
+            )
+        )
+    if not name.lower().endswith(SUFFIXES):
+        raise DataError(fail(f"batch key {key!r} is not CSV or Parquet", f"use one of {SUFFIXES}"))
+    return key
+
+
+def _stem(name: str) -> str:
+    for suffix in SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def batch_id_for(name: str, digest: str) -> str:
+    """``<stem>-<digest8>``.
+
+    >>> batch_id_for("week-0005.csv", "3fa2c1d0e9")
+    'week-0005-3fa2c1d0'
+    """
+    return f"{_stem(name)}-{digest[:8]}"
+
+
+def _digest(client: Any, bucket: str, key: str) -> tuple[str, int]:
+    body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return hashlib.sha256(body).hexdigest(), len(body)
+
+
+def _exists(client: Any, bucket: str, prefix: str) -> bool:
+    return client.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("KeyCount", 0) > 0
+
+
+def _move(client: Any, src_bucket: str, src: str, dst_bucket: str, dst: str) -> None:
+    """Copy then delete (the copy is verified before the source goes)."""
+    client.copy_object(Bucket=dst_bucket, Key=dst, CopySource={"Bucket": src_bucket, "Key": src})
+    client.head_object(Bucket=dst_bucket, Key=dst)
+    client.delete_object(Bucket=src_bucket, Key=src)
+
+
+def list_incoming(settings: Settings | None = None) -> list[str]:
+    """Keys under the landing prefix, oldest first."""
+    s = settings or get_settings()
+    client = s3mod.client(s)
+    objs: list[dict[str, Any]] = []
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=s.bucket_landing, Prefix=s.landing_prefix
+    ):
+        objs.extend(page.get("Contents", []))
+    objs.sort(key=lambda o: (o["LastModified"], o["Key"]))
+    return [o["Key"] for o in objs if not o["Key"].endswith("/")]
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """What claiming a landing key did: ``claimed``, ``duplicate`` or ``rejected``."""
+
+    outcome: str
+    batch: BatchRef | None
+    message: str
+
+
+def claim(key: str, settings: Settings | None = None) -> ClaimResult:
+    """Claim one landing object exactly once.
+
+    A key with a bad name is moved to quarantine (``rejected``); content seen before is
+    moved to ``duplicates/`` (``duplicate``); otherwise the object moves to
+    ``claimed/<batch_id>/`` (``claimed``). Nothing is deleted before its copy exists.
+    """
+    s = settings or get_settings()
+    client = s3mod.client(s)
+    name = PurePosixPath(key).name
+    try:
+        check_key(key, s)
+    except DataError as exc:
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        safe = re.sub(r"[^A-Za-z0-9._=-]", "_", name) or "unnamed"
+        dst = f"rejected-keys/{stamp}-{safe}"
+        _move(client, s.bucket_landing, key, s.bucket_quarantine, dst)
+        client.put_object(
+            Bucket=s.bucket_quarantine,
+            Key=dst + ".reason.json",
+            Body=json.dumps({"source_key": key, "reason": str(exc)}).encode(),
+        )
+        return ClaimResult("rejected", None, f"{exc}; moved to s3://{s.bucket_quarantine}/{dst}")
+    digest, size = _digest(client, s.bucket_landing, key)
+    batch_id = batch_id_for(name, digest)
+    index_key = f"{INDEX}{digest}.json"
+    seen = _exists(client, s.bucket_landing, index_key)
+    if seen:
+        first = json.loads(client.get_object(Bucket=s.bucket_landing, Key=index_key)["Body"].read())
+        dst = f"{DUPLICATES}{first['batch_id']}/{time.strftime('%Y%m%dT%H%M%S')}-{name}"
+        _move(client, s.bucket_landing, key, s.bucket_landing, dst)
+        return ClaimResult(
+            "duplicate",
+            None,
+            f"{key} repeats batch {first['batch_id']} (same content); kept at {dst}",
+        )
+    client.put_object(
+        Bucket=s.bucket_landing,
+        Key=index_key,
+        Body=json.dumps({"batch_id": batch_id, "source_key": key, "at": time.time()}).encode(),
+    )
+    dst = f"{CLAIMED}{batch_id}/{name}"
+    _move(client, s.bucket_landing, key, s.bucket_landing, dst)
+    ref = BatchRef(batch_id, s.bucket_landing, dst, key, digest, size)
+    return ClaimResult("claimed", ref, f"claimed batch {batch_id} at {ref.uri}")
+
+
+def find_batch(batch_id_or_key: str, settings: Settings | None = None) -> BatchRef:
+    """Locate a batch by id (claimed or processed) or by a landing key (claims it)."""
+    s = settings or get_settings()
+    client = s3mod.client(s)
+    if batch_id_or_key.startswith(s.landing_prefix):
+        result = claim(batch_id_or_key, s)
+        if result.batch is None:
+            raise DataError(fail(result.message, "deliver a new batch or pass its batch id"))
+        return result.batch
+    for prefix in (CLAIMED, PROCESSED):
+        listed = client.list_objects_v2(
+            Bucket=s.bucket_landing, Prefix=f"{prefix}{batch_id_or_key}/"
+        )
+        for obj in listed.get("Contents", []):
+            key = obj["Key"]
+            digest, size = _digest(client, s.bucket_landing, key)
+            return BatchRef(batch_id_or_key, s.bucket_landing, key, key, digest, size)
+    raise DataError(
+        fail(
+            f"no batch {batch_id_or_key!r} under {CLAIMED} or {PROCESSED} in {s.bucket_landing}",
+            f"pass a batch id or a key under {s.landing_prefix!r}",
+        )
+    )
+
+
+def list_claimed(settings: Settings | None = None) -> list[str]:
+    """Batch ids claimed but not yet processed or quarantined (oldest first)."""
+    s = settings or get_settings()
+    client = s3mod.client(s)
+    objs = client.list_objects_v2(Bucket=s.bucket_landing, Prefix=CLAIMED).get("Contents", [])
+    objs.sort(key=lambda o: (o["LastModified"], o["Key"]))
+    seen: list[str] = []
+    for o in objs:
+        batch_id = o["Key"][len(CLAIMED) :].split("/", 1)[0]
+        if batch_id not in seen:
+            seen.append(batch_id)
+    return seen
+
+
+def mark_processed(ref: BatchRef, settings: Settings | None = None) -> BatchRef:
+    """Move a claimed batch to ``processed/`` (idempotent)."""
+    s = settings or get_settings()
+    if ref.key.startswith(PROCESSED):
+        return ref
+    client = s3mod.client(s)
+    dst = f"{PROCESSED}{ref.batch_id}/{ref.name}"
+    if _exists(client, s.bucket_landing, dst):
+        if _exists(client, s.bucket_landing, ref.key):
+            client.delete_object(Bucket=s.bucket_landing, Key=ref.key)
+    else:
+        _move(client, ref.bucket, ref.key, s.bucket_landing, dst)
+    return BatchRef(ref.batch_id, s.bucket_landing, dst, ref.source_key, ref.digest, ref.size)
+
+
+def quarantine(ref: BatchRef, report: dict[str, Any], settings: Settings | None = None) -> str:
+    """Move a batch to the quarantine bucket with its validation report; return its URI."""
+    s = settings or get_settings()
+    client = s3mod.client(s)
+    dst = f"{ref.batch_id}/{ref.name}"
+    client.put_object(
+        Bucket=s.bucket_quarantine,
+        Key=f"{ref.batch_id}/validation.json",
+        Body=json.dumps(report, indent=2, default=str).encode(),
+    )
+    if _exists(client, ref.bucket, ref.key):
+        _move(client, ref.bucket, ref.key, s.bucket_quarantine, dst)
+    return f"s3://{s.bucket_quarantine}/{dst}"
+
+
+def history(settings: Settings | None = None, last: int | None = None) -> list[BatchRef]:
+    """Processed batches in processing order (oldest first), optionally the last ``last``."""
+    s = settings or get_settings()
+    client = s3mod.client(s)
+    objs: list[dict[str, Any]] = []
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=s.bucket_landing, Prefix=PROCESSED
+    ):
+        objs.extend(page.get("Contents", []))
+    objs.sort(key=lambda o: (o["LastModified"], o["Key"]))
+    if last is not None:
+        objs = objs[-last:]
+    refs = []
+    for o in objs:
+        batch_id = o["Key"][len(PROCESSED) :].split("/", 1)[0]
+        refs.append(
+            BatchRef(
+                batch_id,
+                s.bucket_landing,
+                o["Key"],
+                o["Key"],
+                o.get("ETag", "").strip('"'),
+                o["Size"],
+            )
+        )
+    return refs
