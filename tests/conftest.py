@@ -123,3 +123,37 @@ def artifacts_dir() -> Path:
     """Folder for test artifacts kept after the run (screenshots, reports)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def full_stack(tmp_path_factory):
+    """S3 + MLflow + Airflow standalone on free ports, in a temporary state folder.
+
+    Returns ``(settings, stack)``; the Airflow admin password is in
+    ``load_or_create_credentials(settings)["DRIFTLINE_AIRFLOW_ADMIN_PASSWORD"]``.
+    """
+    from driftline.stack import Stack, load_or_create_credentials
+
+    settings = test_settings(tmp_path_factory.mktemp("fullstack"), DRIFTLINE_STARTUP_TIMEOUT="300")
+    stack = Stack(settings)
+    saved = dict(os.environ)
+    # the services must not inherit the isolated test Airflow home of this process
+    for key in list(os.environ):
+        if key.startswith("AIRFLOW"):
+            del os.environ[key]
+    try:
+        stack.up(progress=lambda m: print(m, file=sys.stderr))
+    except Exception:
+        stack.down(progress=lambda m: None)
+        os.environ.update(saved)
+        raise
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    creds = load_or_create_credentials(settings)
+    settings = settings.with_(
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+    )
+    yield settings, stack
+    stack.down(progress=lambda m: None)
