@@ -1,0 +1,77 @@
+"""Monitoring: a SQL store of what the pipeline did per batch, alert rules and notifiers,
+server-side charts and the FastAPI app behind the "Driftline" view of the Airflow UI.
+
+The library never imports Airflow: the plugin in ``plugins/driftline_plugin.py`` mounts
+:func:`~driftline.monitoring.web.create_app` (import it from ``driftline.monitoring.web``;
+it needs FastAPI) with Airflow's authentication injected.
+"""
+
+from driftline.monitoring.alerts import (
+    Alert,
+    AlertRule,
+    BatchFacts,
+    DriftDetected,
+    FailedRun,
+    Finding,
+    PerformanceBelowFloor,
+    Promotion,
+    QuarantinedBatch,
+    Rollback,
+    alert_floor,
+    default_rules,
+    evaluate_rules,
+    rules_from_env,
+    send_alerts,
+)
+from driftline.monitoring.charts import drift_heatmap_svg, performance_svg
+from driftline.monitoring.links import Links
+from driftline.monitoring.migrations import LATEST_VERSION, MIGRATIONS, Migration, migrate
+from driftline.monitoring.notifiers import (
+    Delivery,
+    EmailNotifier,
+    JsonLinesNotifier,
+    Notifier,
+    WebhookNotifier,
+    notifiers_from_env,
+)
+from driftline.monitoring.schema import BATCH_STATUSES, MODEL_EVENT_KINDS
+from driftline.monitoring.store import ENV_URL, MonitoringStore, default_url, record
+from driftline.monitoring.summary import prediction_summary
+
+__all__ = [
+    "BATCH_STATUSES",
+    "ENV_URL",
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "MODEL_EVENT_KINDS",
+    "Alert",
+    "AlertRule",
+    "BatchFacts",
+    "Delivery",
+    "DriftDetected",
+    "EmailNotifier",
+    "FailedRun",
+    "Finding",
+    "JsonLinesNotifier",
+    "Links",
+    "Migration",
+    "MonitoringStore",
+    "Notifier",
+    "PerformanceBelowFloor",
+    "Promotion",
+    "QuarantinedBatch",
+    "Rollback",
+    "WebhookNotifier",
+    "alert_floor",
+    "default_rules",
+    "default_url",
+    "drift_heatmap_svg",
+    "evaluate_rules",
+    "migrate",
+    "notifiers_from_env",
+    "performance_svg",
+    "prediction_summary",
+    "record",
+    "rules_from_env",
+    "send_alerts",
+]
