@@ -1,0 +1,304 @@
+"""Conformance suite run on every DriftTest subclass (as scikit-learn's estimator checks).
+
+Subclasses are discovered recursively from ``DriftTest.__subclasses__()``, so a new test
+is covered automatically; its ``input_type`` picks the data generator in ``GENERATORS``
+(a new input type must register one, or ``test_every_input_type_has_a_generator`` fails).
+
+Checks: (1) calibration under no shift, (2) power under a shift of the test's kind,
+(3) bad inputs raise DataError, (4) results are frozen, JSON-serialisable and
+deterministic.
+
+Calibration: the single-test false-alarm rate (p < 0.05, or the effect-size rule for
+tests without a p-value) over ``TRIALS`` = 500 seeded trials must be at most 0.07 (the
+binomial sd of a 0.05 rate is 0.010, so a calibrated test passes with probability about
+0.98); the permutation test (Wasserstein) runs 200 trials with the same bound. The
+classifier test, which fits a model per trial, runs 100 trials with the tolerance
+0.05 + 2 sd = 0.094. Power: at least 0.9 of ``POWER_TRIALS`` = 100 shifted
+trials (50 for the classifier and the permutation test) are flagged (``is_drift``:
+p < alpha and effect >= the default floor).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import math
+from collections.abc import Callable
+from dataclasses import FrozenInstanceError, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from driftline.drift import DriftResult, DriftTest, StreamingDetector
+from driftline.errors import DataError
+
+TRIALS = 500
+POWER_TRIALS = 100
+#: Fewer trials for the expensive tests (per-trial cost: model fitting, permutations).
+FEWER_TRIALS = {"DomainClassifier": 100, "Wasserstein": 200}
+FEWER_POWER_TRIALS = {"DomainClassifier", "Wasserstein"}
+
+Pair = tuple[Any, Any]
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    out = []
+    for sub in cls.__subclasses__():
+        out.append(sub)
+        out.extend(_all_subclasses(sub))
+    return out
+
+
+CONCRETE = sorted(
+    {c for c in _all_subclasses(DriftTest) if not inspect.isabstract(c)}, key=lambda c: c.__name__
+)
+
+
+# -- generators: (null pair, shifted pair, bad pairs) per input type ------------------------
+
+
+def _numeric(rng: np.random.Generator, shift: bool) -> Pair:
+    return rng.normal(size=1000), rng.normal(0.3 if shift else 0.0, 1.0, size=1000)
+
+
+LEVELS = np.array(["a", "b", "c", "d", "e"])
+PRIOR = [0.3, 0.25, 0.2, 0.15, 0.1]
+PRIOR_SHIFTED = [0.2, 0.25, 0.2, 0.15, 0.2]  # 10 points moved from "a" to "e"
+
+
+def _categorical(rng: np.random.Generator, shift: bool) -> Pair:
+    cur = rng.choice(LEVELS, 1000, p=PRIOR_SHIFTED if shift else PRIOR)
+    return rng.choice(LEVELS, 1000, p=PRIOR), cur
+
+
+def _labels(rng: np.random.Generator, shift: bool) -> Pair:
+    prior, shifted = [0.5, 0.3, 0.2], [0.4, 0.3, 0.3]  # a 10-point prior change
+    return rng.choice(3, 1000, p=prior), rng.choice(3, 1000, p=shifted if shift else prior)
+
+
+def _frame(rng: np.random.Generator, shift: bool, n: int = 500) -> Pair:
+    def draw(mu: float) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "x1": rng.normal(mu, 1.0, n),
+                "x2": rng.normal(size=n),
+                "x3": rng.exponential(size=n),
+                "c": rng.choice(["u", "v", "w"], n, p=[0.5, 0.3, 0.2]),
+            }
+        )
+
+    return draw(0.0), draw(0.75 if shift else 0.0)
+
+
+def _probabilities(rng: np.random.Generator, shift: bool) -> Pair:
+    def draw(prior: list[float]) -> np.ndarray:
+        y = rng.choice(3, 1000, p=prior)
+        logits = 1.5 * np.eye(3)[y] + rng.normal(size=(1000, 3))
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+    uniform = [1 / 3] * 3
+    return draw(uniform), draw([0.5, 0.25, 0.25] if shift else uniform)
+
+
+def _outcomes(rng: np.random.Generator, shift: bool) -> Pair:
+    return (rng.random(1000) < 0.8).astype(float), (rng.random(1000) < (0.7 if shift else 0.8))
+
+
+def _errors(rng: np.random.Generator, shift: bool) -> Pair:
+    return (rng.random(1000) < 0.2).astype(float), (rng.random(1000) < (0.4 if shift else 0.2))
+
+
+def _bad_1d(valid: Pair, nan_is_bad: bool = True) -> dict[str, Pair]:
+    ref, cur = valid
+    cur = np.asarray(cur)
+    cases = {
+        "empty reference": (ref[:0], cur),
+        "empty current": (ref, cur[:0]),
+        "2-D current": (ref, np.stack([cur, cur], axis=1)),
+    }
+    if nan_is_bad:
+        with_nan = cur.astype(float)
+        with_nan[3] = np.nan
+        cases["NaN in current"] = (ref, with_nan)
+        with_inf = cur.astype(float)
+        with_inf[5] = np.inf
+        cases["inf in current"] = (ref, with_inf)
+    return cases
+
+
+def _bad_labels(valid: Pair) -> dict[str, Pair]:
+    ref, cur = valid
+    missing = cur.astype(object)
+    missing[2] = None
+    return {**_bad_1d(valid, nan_is_bad=False), "missing label": (ref, missing)}
+
+
+def _bad_binary(valid: Pair) -> dict[str, Pair]:
+    ref, cur = valid
+    other = np.asarray(cur, dtype=float)
+    other[1] = 0.5
+    return {**_bad_1d(valid), "non-binary value": (ref, other)}
+
+
+def _bad_frame(valid: Pair) -> dict[str, Pair]:
+    ref, cur = valid
+    with_inf = cur.copy()
+    with_inf.loc[3, "x2"] = np.inf
+    return {
+        "empty current": (ref, cur.iloc[:0]),
+        "too few rows": (ref, cur.iloc[:3]),
+        "inf in current": (ref, with_inf),
+        "columns differ": (ref, cur.drop(columns="x3")),
+        "3-D current": (ref, np.zeros((4, 4, 4))),
+    }
+
+
+def _bad_probabilities(valid: Pair) -> dict[str, Pair]:
+    ref, cur = valid
+    with_nan = cur.copy()
+    with_nan[2, 1] = np.nan
+    above = cur.copy()
+    above[0, 0] = 1.5
+    return {
+        "empty current": (ref, cur[:0]),
+        "1-D current": (ref, cur[:, 0]),
+        "NaN in current": (ref, with_nan),
+        "classes differ": (ref, cur[:, :2]),
+        "not probabilities": (ref, above),
+    }
+
+
+def _bad_outcomes(valid: Pair) -> dict[str, Pair]:
+    ref, cur = valid
+    return {
+        **_bad_binary(valid),
+        "pair of unequal length": ((ref, ref), (cur, cur[:-1])),
+        "mixed forms": (ref, (cur, cur)),
+    }
+
+
+@dataclass(frozen=True)
+class Generator:
+    draw: Callable[[np.random.Generator, bool], Pair]
+    bad: Callable[[Pair], dict[str, Pair]]
+
+
+GENERATORS: dict[str, Generator] = {
+    "numeric": Generator(_numeric, _bad_1d),
+    "categorical": Generator(_categorical, lambda v: _bad_1d(v, nan_is_bad=False)),
+    "labels": Generator(_labels, _bad_labels),
+    "frame": Generator(_frame, _bad_frame),
+    "probabilities": Generator(_probabilities, _bad_probabilities),
+    "outcomes": Generator(_outcomes, _bad_outcomes),
+    "binary": Generator(_errors, _bad_binary),
+    "stream": Generator(_errors, _bad_1d),
+}
+
+
+def _trials(cls: type) -> int:
+    return FEWER_TRIALS.get(cls.__name__, TRIALS)
+
+
+def _tolerance(trials: int) -> float:
+    return 0.07 if trials >= 200 else 0.05 + 2 * math.sqrt(0.05 * 0.95 / trials)
+
+
+def _alarm(result: DriftResult) -> bool:
+    if result.p_value is None:
+        return result.is_drift
+    return result.p_value < 0.05
+
+
+# -- checks ---------------------------------------------------------------------------------
+
+
+def test_discovery_finds_every_test() -> None:
+    names = {c.__name__ for c in CONCRETE}
+    assert {"KolmogorovSmirnov", "ChiSquare", "DomainClassifier", "DDM", "ADWIN"} <= names
+    assert len(CONCRETE) >= 12
+
+
+@pytest.mark.parametrize("cls", CONCRETE, ids=lambda c: c.__name__)
+def test_every_input_type_has_a_generator(cls: type) -> None:
+    assert cls.input_type in GENERATORS, f"register a generator for {cls.input_type!r}"
+
+
+@pytest.mark.parametrize("cls", CONCRETE, ids=lambda c: c.__name__)
+def test_class_attributes(cls: type) -> None:
+    assert cls.kind in {"numeric", "categorical", "multivariate", "label", "concept"}
+    assert cls.method and cls.effect_size_name and cls.reference
+    assert isinstance(cls.default_threshold, float) and cls.default_threshold > 0
+    assert any(ch.isdigit() for ch in cls.reference)  # cites a year
+    assert cls.__doc__
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cls", CONCRETE, ids=lambda c: c.__name__)
+def test_calibration_under_no_shift(cls: type) -> None:
+    gen = GENERATORS[cls.input_type]
+    trials = _trials(cls)
+    rng = np.random.default_rng(1234)
+    alarms = sum(_alarm(cls().test(*gen.draw(rng, False))) for _ in range(trials))
+    rate = alarms / trials
+    print(f"\n{cls.__name__}: false-alarm rate {rate:.3f} over {trials} trials")
+    assert rate <= _tolerance(trials)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cls", CONCRETE, ids=lambda c: c.__name__)
+def test_power_under_shift(cls: type) -> None:
+    gen = GENERATORS[cls.input_type]
+    trials = POWER_TRIALS // 2 if cls.__name__ in FEWER_POWER_TRIALS else POWER_TRIALS
+    rng = np.random.default_rng(5678)
+    detected = sum(cls().test(*gen.draw(rng, True)).is_drift for _ in range(trials))
+    power = detected / trials
+    print(f"\n{cls.__name__}: power {power:.3f} over {trials} trials")
+    assert power >= 0.9
+
+
+@pytest.mark.parametrize("cls", CONCRETE, ids=lambda c: c.__name__)
+def test_bad_inputs_raise_data_error(cls: type) -> None:
+    gen = GENERATORS[cls.input_type]
+    cases = gen.bad(gen.draw(np.random.default_rng(0), False))
+    assert cases
+    for name, (ref, cur) in cases.items():
+        with pytest.raises(DataError) as err:
+            cls().test(ref, cur, column="feature")
+        assert "feature" in str(err.value), name
+        assert ": " in str(err.value), name  # "what: what to do"
+
+
+@pytest.mark.parametrize("cls", CONCRETE, ids=lambda c: c.__name__)
+def test_result_frozen_serialisable_deterministic(cls: type) -> None:
+    gen = GENERATORS[cls.input_type]
+    ref, cur = gen.draw(np.random.default_rng(7), True)
+    first = cls().test(ref, cur, column="feature")
+    second = cls().test(ref, cur, column="feature")
+    assert first.to_dict() == second.to_dict()
+    assert first.method == cls.method and first.kind == cls.kind
+    assert first.column == "feature"
+    assert first.threshold == cls().effective_threshold
+    assert first.effect_size_name == cls.effect_size_name
+    text = json.dumps(first.to_dict(), allow_nan=False)
+    assert DriftResult.from_dict(json.loads(text)) == first
+    with pytest.raises(FrozenInstanceError):
+        first.effect_size = 0.0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        first.details["new"] = 1  # type: ignore[index]
+    assert first.p_value is None or 0.0 <= first.p_value <= 1.0
+
+
+@pytest.mark.parametrize("cls", CONCRETE, ids=lambda c: c.__name__)
+def test_decision_rule(cls: type) -> None:
+    gen = GENERATORS[cls.input_type]
+    ref, cur = gen.draw(np.random.default_rng(11), True)
+    result = cls().test(ref, cur)
+    significant = result.p_value is None or result.p_value < result.alpha
+    assert result.is_drift == (significant and result.effect_size >= result.threshold)
+    never = cls(threshold=1e9).test(ref, cur)
+    assert not never.is_drift
+    if not issubclass(cls, StreamingDetector):  # a detector's threshold is its drift level
+        assert never.effect_size == result.effect_size
