@@ -59,6 +59,7 @@ from driftline.drift.profile import (
     as_table,
     category_counts,
     numeric_values,
+    parquet_chunks,
     probability_values,
 )
 from driftline.drift.report import ColumnDrift, DriftReport, Severity
@@ -120,6 +121,7 @@ def _order_key(x: np.ndarray) -> np.ndarray:
 
 
 _BINNER_MIN = 50_000  # values per chunk from which the bucket table pays off
+_SLICE = 1 << 17  # values processed at once
 
 
 class _Binner:
@@ -199,6 +201,11 @@ class _NumericSide:
         self.n = tot
 
     def add_values(self, v: np.ndarray) -> None:
+        # slices keep the temporaries small (cache-resident, no fresh pages per column)
+        for start in range(0, v.size, _SLICE):
+            self._add_slice(v[start : start + _SLICE])
+
+    def _add_slice(self, v: np.ndarray) -> None:
         nan = np.isnan(v)
         k = int(nan.sum())
         if k:
@@ -206,7 +213,7 @@ class _NumericSide:
             v = v[~nan]
         if v.size == 0:
             return
-        if v.size < _BINNER_MIN:  # building the bucket table would cost more
+        if v.size < _BINNER_MIN and self.binner is None:  # a bucket table would cost more
             idx = np.searchsorted(self.grid, v, "left")
         else:
             if self.binner is None:
@@ -721,10 +728,9 @@ class DatasetDrift:
             if pa.types.is_string(schema.field(c).type)
             or pa.types.is_large_string(schema.field(c).type)
         ]
-        pf = pq.ParquetFile(str(path), read_dictionary=strings)
         side = _CurrentSide(profile, self.psi_bins)
-        for batch in pf.iter_batches(batch_size=chunk_rows, columns=cols):
-            side.add_table(pa.Table.from_batches([batch]))
+        for table in parquet_chunks(path, chunk_rows, cols, strings):
+            side.add_table(table)
         side.seen |= set(schema.names)
         return self._decide(profile, side, batch_id, extra_results)
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -388,6 +388,34 @@ def as_table(data: Any) -> pa.Table:
     )
 
 
+def parquet_chunks(
+    path: str | Path,
+    chunk_rows: int,
+    columns: Sequence[str] | None = None,
+    read_dictionary: Sequence[str] | None = None,
+) -> Iterator[pa.Table]:
+    """Read a parquet file as tables of about ``chunk_rows`` rows (whole row groups
+    grouped up to ``chunk_rows``; larger row groups split), so memory stays bounded."""
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(str(path), read_dictionary=read_dictionary)
+    group: list[int] = []
+    rows = 0
+    for i in range(pf.num_row_groups):
+        n = pf.metadata.row_group(i).num_rows
+        if group and rows + n > chunk_rows:
+            yield pf.read_row_groups(group, columns=columns)
+            group, rows = [], 0
+        if n > chunk_rows:
+            for b in pf.iter_batches(batch_size=chunk_rows, row_groups=[i], columns=columns):
+                yield pa.Table.from_batches([b])
+            continue
+        group.append(i)
+        rows += n
+    if group:
+        yield pf.read_row_groups(group, columns=columns)
+
+
 def numeric_values(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Float64 numpy values of a numeric/bool column, nulls as NaN (zero-copy if possible)."""
     if isinstance(col, pa.ChunkedArray) and col.num_chunks == 1:
@@ -605,13 +633,18 @@ class ReferenceProfile:
 
         if chunk_rows < 1:
             raise ConfigError(fail(f"chunk_rows={chunk_rows}", "use a positive number of rows"))
-        pf = pq.ParquetFile(str(path))
+        try:
+            schema = pq.read_schema(str(path))
+        except (OSError, pa.ArrowException) as e:
+            raise DataError(fail(f"cannot read parquet file {path} ({e})", "check the path")) from e
+        strings = [
+            f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+        ]
         parts = [
-            cls.from_frame(pa.Table.from_batches([b]), **kwargs)
-            for b in pf.iter_batches(batch_size=chunk_rows)
+            cls.from_frame(t, **kwargs) for t in parquet_chunks(path, chunk_rows, None, strings)
         ]
         if not parts:
-            return cls.from_frame(pf.schema_arrow.empty_table(), **kwargs)
+            return cls.from_frame(schema.empty_table(), **kwargs)
         return cls.merge_all(parts)
 
     # -- merging --------------------------------------------------------------------------

@@ -198,14 +198,16 @@ def test_wasserstein_matches_scipy() -> None:
     assert r.column("x").effects["wasserstein_sd"] == pytest.approx(exact, rel=0.02)
 
 
-def test_check_parquet_in_chunks_equals_check(tmp_path, reference) -> None:
+@pytest.mark.parametrize(("row_group", "chunk_rows"), [(None, 1234), (1000, 2500), (700, 10**6)])
+def test_check_parquet_in_chunks_equals_check(tmp_path, reference, row_group, chunk_rows) -> None:
     _, prof = reference
     cur = make(10_000, np.random.default_rng(14), x_shift=0.1)
     cur.loc[::50, "x"] = np.nan
     path = tmp_path / "cur.parquet"
-    pq.write_table(pa.Table.from_pandas(cur, preserve_index=False), path)
+    table = pa.Table.from_pandas(cur, preserve_index=False)
+    pq.write_table(table, path, row_group_size=row_group)
     a = DatasetDrift().check(prof, cur)
-    b = DatasetDrift().check_parquet(prof, path, chunk_rows=1234)
+    b = DatasetDrift().check_parquet(prof, path, chunk_rows=chunk_rows)
     assert a.n_current == b.n_current == 10_000
     for ca in a.columns:
         cb = b.column(ca.column)
