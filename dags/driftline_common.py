@@ -26,17 +26,15 @@ TRAINING_QUEUE = os.environ.get("DRIFTLINE_TRAINING_QUEUE", "training")
 
 
 def _alert_failure(context) -> None:
-    """Record a failed task as an alert (local sink / webhook / email per configuration)."""
-    from driftline.alerting import alert_task_failure
+    """on_failure_callback: mark the run's batch failed and send its alerts."""
+    from driftline_notifiers import DriftlineAlertNotifier
 
     ti = context["ti"]
-    alert_task_failure(
-        dag_id=ti.dag_id,
-        run_id=ti.run_id,
-        task_id=ti.task_id,
-        try_number=ti.try_number,
-        error=str(context.get("exception") or "")[:500],
-    )
+    batch = ti.xcom_pull(task_ids="resolve_batch") if ti.task_id != "resolve_batch" else None
+    batch_id = batch["batch_id"] if isinstance(batch, dict) else f"run-{ti.run_id}"
+    error = str(context.get("exception") or "")[:500]
+    message = f"{ti.dag_id}.{ti.task_id} failed (try {ti.try_number}): {error}"
+    DriftlineAlertNotifier(batch_id=batch_id, mark_failed=True, message=message).notify(context)
 
 
 DEFAULT_ARGS = {

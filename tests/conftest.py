@@ -18,6 +18,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 
+# DAG files import their shared module and the plugin's notifiers as Airflow does.
+for _extra in (ROOT / "dags", ROOT / "plugins"):
+    if str(_extra) not in sys.path:
+        sys.path.append(str(_extra))
+
 # An isolated Airflow home, set before anything imports airflow.
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="driftline-test-airflow-"))
 os.environ.update(

@@ -1,35 +1,27 @@
-"""Alerts raised by the pipeline steps and Airflow callbacks.
+"""Alerts raised by the pipeline steps: evaluate the rules on a batch and send new alerts.
 
-Thin entry points over :mod:`driftline.monitoring.alerts` when present; the local sink
-(``<state>/alerts.jsonl``) always records what would have been sent.
+Delegates to :mod:`driftline.monitoring` (rules, deduplication per batch and rule, and the
+channels: local ``<state>/alerts.jsonl`` sink always, webhook and e-mail when configured).
 """
 
 from __future__ import annotations
 
-import json
-import time
-from typing import Any
+import logging
 
-from driftline.settings import get_settings
+log = logging.getLogger("driftline.alerting")
 
 
-def _sink(alert: dict[str, Any]) -> None:
-    s = get_settings()
-    s.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(s.state_dir / "alerts.jsonl", "a") as fh:
-        fh.write(json.dumps({"at": time.time(), **alert}, default=str) + "\n")
+def send_batch_alerts(batch_id: str, *, failed: bool = False, message: str | None = None,
+                      dag_id: str | None = None, run_id: str | None = None) -> int:
+    """Evaluate the alert rules for ``batch_id`` and send what is new; return how many."""
+    from driftline.monitoring import MonitoringStore, notifiers_from_env, send_alerts
 
-
-def alert_task_failure(*, dag_id: str, run_id: str, task_id: str, try_number: int, error: str) -> None:
-    """Record a failed task try."""
-    _sink(
-        {
-            "rule": "failed_run",
-            "severity": "error",
-            "dag_id": dag_id,
-            "run_id": run_id,
-            "task_id": task_id,
-            "try_number": try_number,
-            "message": f"{dag_id}.{task_id} failed (try {try_number}) in {run_id}: {error}",
-        }
-    )
+    store = MonitoringStore.from_env()
+    try:
+        if failed:
+            store.record_batch(batch_id, "failed", dag_id=dag_id, run_id=run_id, message=message)
+        sent = send_alerts(store, batch_id, notifiers_from_env())
+        log.info("batch %s: %d alert(s) sent", batch_id, len(sent))
+        return len(sent)
+    finally:
+        store.dispose()
