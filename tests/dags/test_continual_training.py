@@ -93,7 +93,9 @@ def versions(settings):
 def report_of(settings, batch_id: str) -> dict:
     from driftline import s3
 
-    body = s3.client(settings).get_object(Bucket=settings.bucket_reports, Key=f"runs/{batch_id}.json")
+    body = s3.client(settings).get_object(
+        Bucket=settings.bucket_reports, Key=f"runs/{batch_id}.json"
+    )
     return json.loads(body["Body"].read())
 
 

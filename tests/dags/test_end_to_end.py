@@ -1,0 +1,119 @@
+"""End to end with the real Airflow components (standalone: api-server, scheduler,
+dag-processor, triggerer), the embedded S3 and the MLflow server.
+
+A batch put into the landing prefix with boto3 is claimed by the deferrable sensor, the
+training run completes and a new model version exists; a run triggered through the REST API
+with a Params conf completes. Every wait polls with a deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from driftline import s3
+from driftline.airflow_api import AirflowAPI
+from driftline.stack import load_or_create_credentials
+from tests.dags.test_continual_training import make_frame
+
+pytestmark = pytest.mark.integration
+
+
+def _poll(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def live(full_stack):
+    settings, _ = full_stack
+    creds = load_or_create_credentials(settings)
+    api = AirflowAPI(
+        f"http://127.0.0.1:{settings.airflow_port}",
+        "admin",
+        creds["DRIFTLINE_AIRFLOW_ADMIN_PASSWORD"],
+    )
+    for dag_id in (
+        "driftline_bootstrap",
+        "driftline_landing_sensor",
+        "driftline_continual_training",
+    ):
+        api.wait_for_dag(dag_id, timeout=300)
+    run = api.trigger(
+        "driftline_bootstrap", {"reference": "builtin:elec2", "target": "class", "rows": 1344}
+    )
+    assert api.wait_for_run("driftline_bootstrap", run, timeout=600) == "success"
+    return settings, api
+
+
+def _versions(settings):
+    from driftline.training.registry import Registry
+
+    return Registry(settings.model_name, settings.mlflow_tracking_uri).versions()
+
+
+def test_landing_sensor_to_new_model_version(live):
+    from driftline.datasets import load_elec2
+
+    settings, api = live
+    before = len(_versions(settings))
+    week = load_elec2().iloc[20 * 336 : 21 * 336]  # a week far from the reference: drifted
+    client = s3.client(settings)
+    t0 = time.monotonic()
+    client.put_object(
+        Bucket=settings.bucket_landing,
+        Key="incoming/week-0021.csv",
+        Body=week.to_csv(index=False).encode(),
+    )
+
+    def published():
+        listed = client.list_objects_v2(Bucket=settings.bucket_reports, Prefix="runs/week-0021-")
+        return listed.get("Contents")
+
+    objs = _poll(published, 900, "the training run of week-0021 to publish its result")
+    result = json.loads(
+        client.get_object(Bucket=settings.bucket_reports, Key=objs[0]["Key"])["Body"].read()
+    )
+    print(f"landing -> published: {time.monotonic() - t0:.1f} s, result {result}")
+    assert result["action"] in ("fine_tune", "full_retrain")
+    assert len(_versions(settings)) == before + 1
+
+    def asset_run_succeeded():
+        path = "/api/v2/dags/driftline_continual_training/dagRuns?order_by=-start_date&limit=20"
+        runs = api.get(path)["dag_runs"]
+        return [r for r in runs if r["state"] == "success" and r["run_type"] == "asset_triggered"]
+
+    _poll(asset_run_succeeded, 300, "the asset-triggered training run to succeed")
+
+
+def test_rest_trigger_with_params_completes(live):
+    from driftline.datasets import load_elec2
+
+    settings, api = live
+    client = s3.client(settings)
+    week = load_elec2().iloc[30 * 336 : 31 * 336]
+    # put it straight into claimed/ through the library, so the sensor does not race the API run
+    key = "incoming-api/week-0031.csv"
+    client.put_object(
+        Bucket=settings.bucket_landing, Key=key, Body=week.to_csv(index=False).encode()
+    )
+    from driftline import batches
+
+    ref = batches.claim(key, settings.with_(landing_prefix="incoming-api/")).batch
+    run = api.trigger(
+        "driftline_continual_training",
+        {"batch": ref.batch_id, "strategy": "none", "alpha": 0.01, "dry_run": False},
+    )
+    assert api.wait_for_run("driftline_continual_training", run, timeout=900) == "success"
+    states = api.task_states("driftline_continual_training", run)
+    assert states["no_training"] == "success"
+    assert states["fine_tune"] == states["full_retrain"] == "skipped"
+    conf = api.get(f"/api/v2/dags/driftline_continual_training/dagRuns/{run}")["conf"]
+    assert conf["strategy"] == "none" and conf["alpha"] == 0.01
