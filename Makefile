@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 DL     := $(VENV)/bin/driftline
 
-.PHONY: help install lock up down status logs info demo test test-fast lint format clean
+.PHONY: help install system-deps lock up down status logs info demo backtest test test-fast lint format clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,6 +25,12 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the pinned requirements and driftline
+
+system-deps: ## Debian chromium for the browser tests (installed when missing and run as root)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "browser tests need Debian's chromium: sudo apt-get install chromium"; fi; }
 
 lock: ## re-resolve requirements.in into the fully pinned requirements.txt
 	@test -x $(UV) || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install -q "uv==$(UV_VERSION)"; }
@@ -49,7 +55,10 @@ demo: up ## install, start the stack and run the pipeline demo
 	@$(DL) demo
 	@$(DL) stack info
 
-test: install ## run the whole test suite (starts the services the tests need)
+backtest: install ## replay Elec2 through every policy, no services needed (table + chart)
+	$(DL) backtest --data include/driftline/data/elec2.csv.gz --target class --batch-size 336 --out benchmarks/out/backtest
+
+test: install system-deps ## run the whole test suite (starts the services the tests need)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install ## unit tests only (no services, no slow statistics)

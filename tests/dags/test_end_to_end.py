@@ -16,7 +16,6 @@ import pytest
 from driftline import s3
 from driftline.airflow_api import AirflowAPI
 from driftline.stack import load_or_create_credentials
-from tests.dags.test_continual_training import make_frame
 
 pytestmark = pytest.mark.integration
 
