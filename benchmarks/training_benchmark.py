@@ -144,6 +144,7 @@ def part1(batches: list[Batch], start: int, threads: int | None) -> None:
             "fine_tune, new batch, 10 epochs",
             FineTune(Window.last(1), epochs=10, threads=threads),
         ),
+        ("hgb", "none (reference model only)", None),
         ("hgb", "full_retrain, all history", FullRetrain(Window.all(), threads)),
         ("hgb", "full_retrain, last 6 batches", FullRetrain(Window.last(6), threads)),
         ("hgb", "sklearn warm start +20 trees (*)", HGBWarmStart(20, threads)),

@@ -1,0 +1,120 @@
+"""Training, tracking and promotion: the half of continual learning after the drift decision.
+
+=====================  =================================================================
+module                 concept
+=====================  =================================================================
+``spec``               :class:`ModelSpec` and :func:`build_pipeline` (scikit-learn Pipeline)
+``window``             :class:`Batch`, :class:`Window` (all / last N / last T, recency
+                       weights), :func:`split_holdout`
+``metrics``            :func:`evaluate` and per-row scores for the gate
+``strategies``         :func:`full_retrain` (stateless) and :func:`fine_tune` (stateful)
+``policy``             :class:`Policy`: drift report -> :class:`Decision`
+``tracking``           :func:`log_training`: MLflow run with lineage, reports, profile, model
+``registry``           :class:`Registry`: versions, ``challenger`` / ``champion`` aliases
+``gate``               :class:`BootstrapGate`, :class:`McNemarGate` -> :class:`GateResult`
+``inference``          :func:`score_batch`, :func:`write_predictions`, :func:`prediction_stats`
+``pipeline``           one call per DAG task: :func:`bootstrap`, :func:`train_and_log`,
+                       :func:`gate_and_promote`, :func:`rollback_champion`,
+                       :func:`score_and_write`
+=====================  =================================================================
+"""
+
+from driftline.training.gate import BootstrapGate, Gate, GateResult, McNemarGate, bootstrap_means
+from driftline.training.inference import (
+    Scored,
+    prediction_stats,
+    score_batch,
+    write_predictions,
+)
+from driftline.training.metrics import GATE_METRICS, evaluate, row_scores
+from driftline.training.pipeline import (
+    PromotionOutcome,
+    TrainingConfig,
+    TrainOutcome,
+    bootstrap,
+    gate_and_promote,
+    rollback_champion,
+    score_and_write,
+    train_and_log,
+)
+from driftline.training.policy import ACTIONS, Action, Decision, DriftSummary, Policy
+from driftline.training.registry import (
+    CHALLENGER,
+    CHAMPION,
+    PREVIOUS,
+    AliasMove,
+    Registry,
+    promote,
+    rollback,
+)
+from driftline.training.spec import ESTIMATORS, ModelSpec, build_pipeline
+from driftline.training.strategies import (
+    FineTune,
+    FullRetrain,
+    Strategy,
+    TrainResult,
+    fine_tune,
+    full_retrain,
+)
+from driftline.training.tracking import (
+    LoggedRun,
+    find_logged_run,
+    log_training,
+    pip_requirements,
+    reference_profile,
+)
+from driftline.training.window import Batch, Window, WindowData, frame_digest, split_holdout
+
+__all__ = [
+    "ACTIONS",
+    "CHALLENGER",
+    "CHAMPION",
+    "ESTIMATORS",
+    "GATE_METRICS",
+    "PREVIOUS",
+    "Action",
+    "AliasMove",
+    "Batch",
+    "BootstrapGate",
+    "Decision",
+    "DriftSummary",
+    "FineTune",
+    "FullRetrain",
+    "Gate",
+    "GateResult",
+    "LoggedRun",
+    "McNemarGate",
+    "ModelSpec",
+    "Policy",
+    "PromotionOutcome",
+    "Registry",
+    "Scored",
+    "Strategy",
+    "TrainOutcome",
+    "TrainResult",
+    "TrainingConfig",
+    "Window",
+    "WindowData",
+    "bootstrap",
+    "bootstrap_means",
+    "build_pipeline",
+    "evaluate",
+    "find_logged_run",
+    "fine_tune",
+    "frame_digest",
+    "full_retrain",
+    "gate_and_promote",
+    "log_training",
+    "pip_requirements",
+    "prediction_stats",
+    "promote",
+    "reference_profile",
+    "rollback",
+    "rollback_champion",
+    "row_scores",
+    "score_and_write",
+    "score_batch",
+    "split_holdout",
+    "train_and_log",
+    "write_predictions",
+]

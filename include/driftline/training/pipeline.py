@@ -1,0 +1,559 @@
+"""One call per DAG task: bootstrap, train-and-log, gate-and-promote, rollback, score.
+
+Every function is idempotent for a batch id and returns a frozen outcome with
+``to_dict()`` (JSON-able, for XCom):
+
+:func:`bootstrap`
+    Train the first model (full retrain on the reference data), log it, register it and
+    make it champion without a gate. Again for the same batch id: nothing new.
+:func:`train_and_log`
+    For an action of the policy: hold out the newest slice of the new batch, train
+    (``fine_tune`` the champion or ``full_retrain`` on a window of the history), log
+    everything to MLflow, register the version with alias ``challenger`` after checking
+    it loads. A retry reuses the registered version, or the complete logged run, of the
+    batch instead of training again.
+:func:`gate_and_promote`
+    Score champion and challenger on the challenger's logged hold-out, record the gate
+    result on the version (tags ``gate``, ``gate_result``) and its run, and promote when
+    the gate says so. Recorded decisions are final: a retry moves nothing.
+:func:`rollback_champion`, :func:`score_and_write`
+    Registry rollback and batch inference with the champion.
+
+Errors are :class:`~driftline.errors.ModelError` / :class:`~driftline.errors.DataError`
+naming the batch, the model version and the next step, e.g. ``batch week-7: registering
+run 3f2a... failed (...): the champion is still version 4; retry train_and_log``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from driftline.errors import DataError, DriftlineError, ModelError, fail
+from driftline.settings import Settings, get_settings
+from driftline.training.gate import BootstrapGate, Gate, GateResult
+from driftline.training.inference import prediction_stats, score_batch, write_predictions
+from driftline.training.policy import Decision
+from driftline.training.registry import CHALLENGER, CHAMPION, Registry
+from driftline.training.spec import ModelSpec
+from driftline.training.strategies import FineTune, FullRetrain, TrainResult
+from driftline.training.tracking import (
+    LoggedRun,
+    find_logged_run,
+    load_artifact_text,
+    load_holdout,
+    log_training,
+)
+from driftline.training.window import Batch, Window, split_holdout
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Knobs of the training steps.
+
+    Parameters
+    ----------
+    window : Window
+        Data window of a full retrain (default: all history).
+    fine_tune_window : Window
+        Rows a fine-tune trains on (default: the new batch only).
+    fine_tune_epochs : int
+        Passes of ``partial_fit`` over those rows.
+    holdout_fraction : float
+        Newest fraction of the new batch held out for the hold-out metrics and the gate.
+    gate : Gate
+        Promotion gate (default: paired bootstrap on accuracy / MAE, margin 0).
+    threads : int or None
+        BLAS/OpenMP thread limit while fitting (see :class:`~driftline.training.Strategy`);
+        default 1, since training shares a small machine with the services and Airflow.
+    """
+
+    window: Window = field(default_factory=Window.all)
+    fine_tune_window: Window = field(default_factory=lambda: Window.last(1))
+    fine_tune_epochs: int = 10
+    holdout_fraction: float = 0.2
+    gate: Gate | None = None
+    threads: int | None = 1
+
+    def gate_for(self, spec: ModelSpec) -> Gate:
+        if self.gate is not None:
+            return self.gate
+        return BootstrapGate(metric="accuracy" if spec.task == "classification" else "mae")
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    """What :func:`train_and_log` did for a batch."""
+
+    batch_id: str
+    action: str
+    version: str | None = None
+    run_id: str | None = None
+    model_uri: str | None = None
+    parent_version: str | None = None
+    reused: bool = False
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["metrics"] = dict(self.metrics)
+        return d
+
+
+@dataclass(frozen=True)
+class PromotionOutcome:
+    """What :func:`gate_and_promote` (or :func:`bootstrap`) did for a batch."""
+
+    batch_id: str
+    version: str | None
+    promoted: bool
+    moved: bool
+    champion: str | None
+    previous: str | None
+    reason: str
+    gate: Mapping[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["gate"] = None if self.gate is None else dict(self.gate)
+        return d
+
+
+@contextmanager
+def _step(batch_id: str, what: str, registry: Registry, todo: str) -> Iterator[None]:
+    """Re-raise failures as driftline errors naming the batch, the champion and the next step."""
+    try:
+        yield
+    except Exception as exc:
+        try:
+            champion = registry.aliases().get(CHAMPION)
+        except Exception:  # the registry itself may be what failed
+            champion = "unknown"
+        if isinstance(exc, DriftlineError):  # already says what to do: add where we are
+            raise type(exc)(
+                f"batch {batch_id}: {what}: {exc} (champion: version {champion})"
+            ) from exc
+        raise ModelError(
+            fail(
+                f"batch {batch_id}: {what} failed ({type(exc).__name__}: {exc})",
+                f"the champion is still version {champion}; {todo}",
+            )
+        ) from exc
+
+
+def _mlflow(settings: Settings) -> None:
+    import mlflow
+
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+
+
+def trigger_of(decision: Any, drift_report: Any) -> str:
+    """Short trigger label for tags: ``override:<action>``, ``<kinds>:<severity>`` or ``manual``."""
+    if isinstance(decision, Mapping):
+        decision = Decision.from_dict(decision)
+    if isinstance(decision, Decision) and decision.override_used:
+        return f"override:{decision.action}"
+    if drift_report is not None:
+        get = (
+            drift_report.get
+            if isinstance(drift_report, Mapping)
+            else (lambda k, d=None: getattr(drift_report, k, d))
+        )
+        kinds = "+".join(get("kinds", ()) or ()) or "none"
+        return f"{kinds}:{get('severity', 'none')}"
+    return "manual"
+
+
+def model_spec_of(registry: Registry, version: Any) -> ModelSpec:
+    """The :class:`ModelSpec` logged with a registered version's run."""
+    run_id = (version.tags or {}).get("run_id") or version.run_id
+    return ModelSpec.from_dict(
+        json.loads(load_artifact_text(run_id, "spec.json", registry.tracking_uri))
+    )
+
+
+# ---------------------------------------------------------------------------------------
+def train_and_log(
+    batch_id: str,
+    action: str,
+    settings: Settings | None = None,
+    *,
+    history: Sequence[Batch] = (),
+    spec: ModelSpec | None = None,
+    config: TrainingConfig | None = None,
+    drift_report: Any = None,
+    drift_html: str | None = None,
+    validation_report: Any = None,
+    decision: Any = None,
+    trigger: str | None = None,
+) -> TrainOutcome:
+    """Train for ``action`` on the batch ``batch_id`` (the last of ``history``), log, register.
+
+    ``history`` holds the labelled batches oldest first and ends with the new batch.
+    ``spec`` defaults to the champion's. Returns without training when ``action`` is
+    ``none`` or when the batch already has a registered version.
+    """
+    s = settings or get_settings()
+    cfg = config or TrainingConfig()
+    registry = Registry(s.model_name, s.mlflow_tracking_uri)
+    if action == "none":
+        return TrainOutcome(batch_id, "none", message=f"batch {batch_id}: no training needed")
+    if action not in ("fine_tune", "full_retrain"):
+        raise ModelError(
+            fail(f"batch {batch_id}: action {action!r}", "use none, fine_tune or full_retrain")
+        )
+    _mlflow(s)
+    trigger = trigger or trigger_of(decision, drift_report)
+    with _step(batch_id, "looking up earlier attempts", registry, "check MLflow and retry"):
+        existing = registry.find(batch_id)
+        champion = registry.champion()
+    if existing is not None:
+        tags = existing.tags or {}
+        challenger = registry.aliases().get(CHALLENGER)
+        if "gate" not in tags and (challenger is None or int(challenger) < int(existing.version)):
+            # an earlier attempt registered it but stopped before the challenger alias
+            with _step(
+                batch_id,
+                f"finishing the registration of version {existing.version}",
+                registry,
+                "retry train_and_log",
+            ):
+                _verify_and_mark(registry, existing)
+        return TrainOutcome(
+            batch_id,
+            tags.get("strategy", action),
+            str(existing.version),
+            tags.get("run_id"),
+            existing.source,
+            tags.get("parent_version"),
+            True,
+            message=f"batch {batch_id} already has version {existing.version}; nothing trained",
+        )
+    parent = None if champion is None else str(champion.version)
+    with _step(batch_id, "looking up earlier runs", registry, "check MLflow and retry"):
+        logged = find_logged_run(s.model_name, batch_id, s.mlflow_tracking_uri)
+    if logged is None:
+        result, holdout, source = _train(batch_id, action, history, spec, cfg, registry, champion)
+        with _step(
+            batch_id,
+            f"logging the {result.strategy} run to MLflow",
+            registry,
+            "retry train_and_log",
+        ):
+            logged = log_training(
+                result,
+                batch_id=batch_id,
+                experiment=s.model_name,
+                holdout=holdout,
+                holdout_source=source,
+                trigger=trigger,
+                parent_version=parent,
+                drift_report=drift_report,
+                drift_html=drift_html,
+                validation_report=validation_report,
+                decision=decision,
+                tracking_uri=s.mlflow_tracking_uri,
+            )
+        metrics = dict(result.metrics)
+        reused = False
+    else:  # an earlier attempt logged the run but did not register it
+        metrics, reused = {}, True
+        parent, trigger = logged.parent_version, logged.trigger
+    version = _register(batch_id, logged, registry, trigger, parent)
+    return TrainOutcome(
+        batch_id,
+        logged.strategy,
+        version,
+        logged.run_id,
+        logged.model_uri,
+        parent,
+        reused,
+        metrics,
+        f"batch {batch_id}: {logged.strategy} logged as run {logged.run_id}, "
+        f"registered as version {version} (challenger)",
+    )
+
+
+def _train(
+    batch_id: str,
+    action: str,
+    history: Sequence[Batch],
+    spec: ModelSpec | None,
+    cfg: TrainingConfig,
+    registry: Registry,
+    champion: Any,
+) -> tuple[TrainResult, pd.DataFrame, str]:
+    batches = list(history)
+    if not batches or batches[-1].batch_id != batch_id:
+        raise DataError(
+            fail(
+                f"batch {batch_id}: history must end with that batch",
+                "pass the labelled history, oldest first, ending with the new batch",
+            )
+        )
+    todo = "fix the cause and retry train_and_log"
+    with _step(batch_id, "reading the champion", registry, todo):
+        if spec is None:
+            if champion is None:
+                raise ModelError(fail("no model spec and no champion", "run bootstrap first"))
+            spec = model_spec_of(registry, champion)
+        champion_model = (
+            registry.load(str(champion.version))
+            if (action == "fine_tune" and champion is not None)
+            else None
+        )
+    new = batches[-1]
+    train_part, holdout = split_holdout(new.frame, cfg.holdout_fraction, spec.timestamp)
+    if len(train_part) == 0:
+        raise DataError(fail(f"batch {batch_id} has no rows to train on", "send a larger batch"))
+    batches[-1] = replace(new, frame=train_part)
+    with _step(batch_id, f"{action} training", registry, todo):
+        if action == "fine_tune" and champion is None:
+            raise ModelError(fail("there is no champion to fine-tune", "run bootstrap first"))
+        if action == "fine_tune" and spec.supports_fine_tune:
+            strategy = FineTune(cfg.fine_tune_window, cfg.fine_tune_epochs, cfg.threads)
+            result = strategy.train(spec, batches, champion=champion_model)
+        else:
+            result = FullRetrain(cfg.window, cfg.threads).train(spec, batches)
+            if action == "fine_tune":
+                result = replace(
+                    result,
+                    notes=(
+                        *result.notes,
+                        f"estimator {spec.estimator} cannot fine-tune: retrained fully",
+                    ),
+                )
+    return result, holdout, new.source
+
+
+def _register(
+    batch_id: str, logged: LoggedRun, registry: Registry, trigger: str, parent: str | None
+) -> str:
+    todo = "retry train_and_log (it reuses the logged run)"
+    with _step(batch_id, f"registering run {logged.run_id}", registry, todo):
+        version = registry.register(
+            logged.model_uri,
+            run_id=logged.run_id,
+            batch_id=batch_id,
+            strategy=logged.strategy,
+            trigger=trigger,
+            parent_version=parent,
+            model_id=logged.model_id,
+        )
+    version_id = str(version.version)
+    with _step(batch_id, f"checking that version {version_id} loads", registry, todo):
+        _verify_and_mark(registry, version)
+    return version_id
+
+
+def _verify_and_mark(registry: Registry, version: Any) -> None:
+    """Load the version, predict its hold-out's first rows, then give it the challenger alias."""
+    run_id = (version.tags or {}).get("run_id") or version.run_id
+    holdout = load_holdout(run_id, registry.tracking_uri)
+    spec = model_spec_of(registry, version)
+    registry.verify(str(version.version), holdout[list(spec.features)].head(5))
+    registry.set_challenger(str(version.version))
+
+
+# ---------------------------------------------------------------------------------------
+def gate_and_promote(
+    batch_id: str, settings: Settings | None = None, *, config: TrainingConfig | None = None
+) -> PromotionOutcome:
+    """Gate the challenger of ``batch_id`` against the champion; promote if it is better."""
+    s = settings or get_settings()
+    cfg = config or TrainingConfig()
+    registry = Registry(s.model_name, s.mlflow_tracking_uri)
+    _mlflow(s)
+    todo = "retry gate_and_promote"
+    with _step(batch_id, "looking up its version", registry, todo):
+        version = registry.find(batch_id)
+        aliases = registry.aliases()
+    champion, previous = aliases.get(CHAMPION), aliases.get("previous_champion")
+    if version is None:
+        return PromotionOutcome(
+            batch_id,
+            None,
+            False,
+            False,
+            champion,
+            previous,
+            f"batch {batch_id} has no trained model; champion stays {champion}",
+        )
+    vid, tags = str(version.version), dict(version.tags or {})
+    gate_tag = tags.get("gate")
+    recorded = json.loads(tags["gate_result"]) if tags.get("gate_result") else None
+    if gate_tag == "refused" or tags.get("promoted") == "true":
+        return PromotionOutcome(
+            batch_id,
+            vid,
+            gate_tag != "refused",
+            False,
+            champion,
+            previous,
+            f"decision for version {vid} was recorded before ({gate_tag}); nothing changed",
+            recorded,
+        )
+    if gate_tag is None:
+        if champion is None or champion == vid:
+            result = None
+            decision = "promoted"
+            reason = (
+                "no champion yet: the first model is promoted without a gate"
+                if champion is None
+                else f"version {vid} is already champion"
+            )
+        else:
+            with _step(
+                batch_id, f"gating version {vid} against champion {champion}", registry, todo
+            ):
+                result = _gate(registry, version, champion, cfg)
+            decision = "promoted" if result.promote else "refused"
+            reason = result.reason
+        with _step(batch_id, f"recording the gate result of version {vid}", registry, todo):
+            _record(registry, version, decision, result)
+        recorded = None if result is None else result.to_dict()
+    else:
+        decision, reason = gate_tag, f"finishing the recorded promotion of version {vid}"
+    if decision == "refused":
+        return PromotionOutcome(
+            batch_id,
+            vid,
+            False,
+            False,
+            champion,
+            previous,
+            f"not promoted: {reason}; champion stays {champion}",
+            recorded,
+        )
+    with _step(batch_id, f"promoting version {vid}", registry, todo):
+        holdout = load_holdout(tags.get("run_id") or version.run_id, registry.tracking_uri)
+        spec = model_spec_of(registry, version)
+        move = registry.promote(vid, example=holdout[list(spec.features)].head(5))
+        registry.client.set_model_version_tag(registry.name, vid, "promoted", "true")
+    return PromotionOutcome(
+        batch_id,
+        vid,
+        True,
+        move.moved,
+        move.champion,
+        move.previous,
+        f"promoted: {reason}",
+        recorded,
+    )
+
+
+def _gate(registry: Registry, version: Any, champion: str, cfg: TrainingConfig) -> GateResult:
+    run_id = (version.tags or {}).get("run_id") or version.run_id
+    spec = model_spec_of(registry, version)
+    holdout = load_holdout(run_id, registry.tracking_uri)
+    gate = cfg.gate_for(spec)
+    return gate.evaluate(
+        registry.load(champion), registry.load(str(version.version)), holdout, spec
+    )
+
+
+def _record(registry: Registry, version: Any, decision: str, result: GateResult | None) -> None:
+    client, vid = registry.client, str(version.version)
+    run_id = (version.tags or {}).get("run_id") or version.run_id
+    if result is not None:
+        client.log_dict(run_id, {**result.to_dict(), "decision": decision}, "gate/result.json")
+        for key in ("champion_score", "challenger_score", "diff", "ci_low", "ci_high", "p_value"):
+            value = getattr(result, key)
+            if value == value:  # not NaN
+                client.log_metric(run_id, f"gate_{key}", float(value))
+        client.set_model_version_tag(
+            registry.name, vid, "gate_result", json.dumps(result.to_dict())
+        )
+    client.set_model_version_tag(registry.name, vid, "gate", decision)
+
+
+# ---------------------------------------------------------------------------------------
+def bootstrap(
+    reference: Batch | pd.DataFrame,
+    spec: ModelSpec | Any,
+    settings: Settings | None = None,
+    *,
+    batch_id: str | None = None,
+    config: TrainingConfig | None = None,
+    validation_report: Any = None,
+) -> PromotionOutcome:
+    """Train the first champion on ``reference`` (``spec``: a ModelSpec or a DataContract)."""
+    s = settings or get_settings()
+    if not isinstance(spec, ModelSpec):
+        spec = ModelSpec.from_contract(spec)
+    if isinstance(reference, pd.DataFrame):
+        reference = Batch(batch_id or "bootstrap", reference, "reference")
+    batch_id = batch_id or reference.batch_id
+    if reference.batch_id != batch_id:
+        reference = replace(reference, batch_id=batch_id)
+    registry = Registry(s.model_name, s.mlflow_tracking_uri)
+    _mlflow(s)
+    with _step(batch_id, "reading the registry", registry, "check MLflow and retry bootstrap"):
+        champion = registry.aliases().get(CHAMPION)
+        mine = registry.find(batch_id)
+    if champion is not None and (mine is None or str(mine.version) != champion):
+        return PromotionOutcome(
+            batch_id,
+            None if mine is None else str(mine.version),
+            False,
+            False,
+            champion,
+            None,
+            f"{s.model_name} already has champion version {champion}; bootstrap skipped "
+            "(train with the training DAG, or roll back)",
+        )
+    train_and_log(
+        batch_id,
+        "full_retrain",
+        s,
+        history=[reference],
+        spec=spec,
+        config=config,
+        validation_report=validation_report,
+        trigger="bootstrap",
+    )
+    return gate_and_promote(batch_id, s, config=config)
+
+
+def rollback_champion(
+    settings: Settings | None = None, to_version: str | None = None
+) -> dict[str, Any]:
+    """Move ``champion`` back (see :meth:`Registry.rollback`); JSON-able result."""
+    s = settings or get_settings()
+    registry = Registry(s.model_name, s.mlflow_tracking_uri)
+    _mlflow(s)
+    with _step(
+        "rollback",
+        f"rolling back to {to_version or 'previous_champion'}",
+        registry,
+        "pass an existing version to restore",
+    ):
+        return registry.rollback(to_version).to_dict()
+
+
+def score_and_write(
+    batch: Batch, settings: Settings | None = None, *, keep: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Score ``batch`` with the champion, write the predictions to S3; return URI and statistics."""
+    s = settings or get_settings()
+    _mlflow(s)
+    scored = score_batch(
+        batch.frame,
+        batch_id=batch.batch_id,
+        model_name=s.model_name,
+        keep=keep,
+        tracking_uri=s.mlflow_tracking_uri,
+    )
+    uri = write_predictions(scored, s)
+    return {
+        "batch_id": batch.batch_id,
+        "uri": uri,
+        "model_version": scored.model_version,
+        "stats": prediction_stats(scored.predictions),
+    }
