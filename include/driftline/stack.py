@@ -222,6 +222,8 @@ class Stack:
                 "MLFLOW_TRACKING_URI": s.mlflow_tracking_uri,
                 "MLFLOW_S3_ENDPOINT_URL": s.s3_endpoint_url,
                 "GX_ANALYTICS_ENABLED": "false",
+                "MLFLOW_DISABLE_TELEMETRY": "true",
+                "DO_NOT_TRACK": "true",
                 "AIRFLOW_HOME": str(state / "airflow"),
                 "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_DIR / "dags"),
                 "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_DIR / "plugins"),
