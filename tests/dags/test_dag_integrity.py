@@ -72,12 +72,17 @@ def test_tags_retries_and_owner(dagbag_and_probes):
 
 def test_each_file_parses_alone_quickly_in_a_fresh_process():
     """Import each DAG file in a clean interpreter (catches import-order dependencies)."""
+    import os
+
+    # Airflow puts the dags and plugins folders on sys.path; do the same, nothing more
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "dags"), str(ROOT / "plugins")])}
     for path in DAG_FILES:
         out = subprocess.run(
             [sys.executable, "-c", f"import runpy; runpy.run_path({str(path)!r})"],
             capture_output=True,
             text=True,
             timeout=120,
+            env=env,
         )
         assert out.returncode == 0, f"{path.name}: {out.stderr[-1500:]}"
 
