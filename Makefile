@@ -20,6 +20,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PY) -m pip install -q "uv==$(UV_VERSION)"
 	$(UV) pip install --python $(PY) -r requirements.txt
 	$(UV) pip install --python $(PY) --no-deps -e .
+	@$(PY) tools/fix_venv_shebangs.py $(VENV)
 	@echo "Precompiling the venv (task processes start faster)…"
 	@$(PY) -m compileall -q -j 0 $(VENV)/lib/python3.11/site-packages > /dev/null 2>&1 || true
 	@touch $(STAMP)
