@@ -387,10 +387,16 @@ class Stack:
             pid = int(path.read_text().strip())
         except (OSError, ValueError):
             return None
+        _reap(pid)
         try:
             os.kill(pid, 0)
         except OSError:
             return None
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return None
+        except (OSError, IndexError):
+            pass
         return pid
 
     def up(self, progress: Callable[[str], None] = print) -> dict[str, float]:
@@ -489,6 +495,25 @@ class Stack:
         return {n: svc.url for n, svc in self.services().items()}
 
 
+def _group_alive(pgid: int) -> bool:
+    """True while a non-zombie process of process group ``pgid`` exists (Linux /proc)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
 def _terminate_group(pid: int, grace: float = 20.0) -> None:
     try:
         pgid = os.getpgid(pid)
@@ -501,9 +526,8 @@ def _terminate_group(pid: int, grace: float = 20.0) -> None:
             return
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            try:
-                os.killpg(pgid, 0)
-            except OSError:
+            _reap(pid)
+            if not _group_alive(pgid):
                 return
             time.sleep(0.2)
 
