@@ -57,7 +57,7 @@ demo: up ## install, start the stack and run the pipeline demo
 	@$(DL) stack info
 
 backtest: install ## replay Elec2 through every policy, no services needed (table + chart)
-	$(DL) backtest --data include/driftline/data/elec2.csv.gz --target class --batch-size 336 --out benchmarks/out/backtest
+	$(DL) backtest --data include/driftline/data/elec2.csv.gz --target class --batch-size 336 --chart docs/img/backtest_elec2.png
 
 test: install system-deps ## run the whole test suite (starts the services the tests need)
 	$(PY) -m pytest $(PYTEST_ARGS)

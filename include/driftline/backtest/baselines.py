@@ -24,9 +24,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from driftline.backtest.base import Plan, ReplayPolicy
+from driftline.backtest.base import Champion, Plan, ReplayPolicy
 from driftline.errors import ConfigError, fail
-from driftline.training import Batch
+from driftline.training import Batch, ModelSpec
 
 
 class Never(ReplayPolicy):
@@ -64,6 +64,10 @@ class Periodic(ReplayPolicy):
         super().validate()
         if not isinstance(self.period, int) or isinstance(self.period, bool) or self.period < 1:
             raise ConfigError(fail(f"{self.name}: period={self.period!r}", "use an integer >= 1"))
+
+    def start(self, spec: ModelSpec, champion: Champion) -> None:
+        self._seen = 0
+        super().start(spec, champion)
 
     def _plan(self, index: int, history: Sequence[Batch]) -> Plan:
         self._seen += 1

@@ -152,6 +152,7 @@ class BacktestResult:
             f"Bootstrap training: {self.bootstrap_cpu_seconds:.2f} CPU s (not in the table); "
             f"quarantined batches: {len(self.quarantined)}; wall time {self.wall_seconds:.0f} s.",
         ]
+        lines += [f"- {note}" for note in self.notes[:10]]
         if self.matched_period is not None:
             lines.append(
                 f"periodic (every {self.matched_period}) was added: about as many full "

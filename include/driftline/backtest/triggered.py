@@ -54,10 +54,18 @@ from typing import Any, Literal
 
 import numpy as np
 
-from driftline.backtest.base import Plan, ReplayPolicy
+from driftline.backtest.base import Champion, Plan, ReplayPolicy
 from driftline.drift import ADWIN, DDM, DatasetDrift, DriftResult, PerformanceDrop
 from driftline.errors import ConfigError, fail
-from driftline.training import Batch, BootstrapGate, Gate, Policy, evaluate, reference_profile
+from driftline.training import (
+    Batch,
+    BootstrapGate,
+    Gate,
+    ModelSpec,
+    Policy,
+    evaluate,
+    reference_profile,
+)
 
 ConceptTest = Literal["performance_drop", "adwin", "ddm"]
 Pair = tuple[np.ndarray, np.ndarray]  # (y_true, y_pred) of one batch
@@ -155,7 +163,8 @@ class DriftTriggered(ReplayPolicy):
             )
         super().validate()
 
-    def start(self, spec, champion) -> None:
+    def start(self, spec: ModelSpec, champion: Champion) -> None:
+        self._profile, self._reference, self._episode = None, (-1, [], []), None
         if self.gate is None:
             metric = "accuracy" if spec.task == "classification" else "mae"
             self.gate = BootstrapGate(metric=metric, alpha=self.alpha, seed=self.seed)
