@@ -349,7 +349,17 @@ def decide(
 
     s = settings or get_settings()
     report = DriftReport.from_dict(_get_json(s, f"drift/{batch['batch_id']}.json") or {})
-    decision = Policy().decide(report, override=override)
+    # With labels, the same rules as the backtest's drift-triggered policy: full retrain on a
+    # significant accuracy drop (concept drift), fine-tune for any other shift. Without
+    # labels, the library defaults (a severe shift or label shift also fully retrains).
+    has_labels = bool(drift.get("performance"))
+    if has_labels:
+        from driftline.backtest.triggered import labelled_policy
+
+        policy = labelled_policy()
+    else:
+        policy = Policy()
+    decision = policy.decide(report, override=override, has_labels=has_labels)
     out = decision.to_dict() if hasattr(decision, "to_dict") else dict(decision.__dict__)
     if dry_run:
         out["reasons"] = [*out.get("reasons", []), f"dry run: {out['action']} not carried out"]
