@@ -30,7 +30,14 @@ PARAMS = {
     ),
     "strategy": Param(
         "auto",
-        enum=["auto", "none", "fine_tune", "full_retrain"],
+        enum=[
+            "auto",
+            "none",
+            "fine_tune",
+            "full_retrain",
+            "recalibrate_priors",
+            "reweight_retrain",
+        ],
         title="Strategy override",
         description="auto lets the drift policy decide.",
     ),
@@ -106,9 +113,13 @@ def driftline_continual_training():
             dag_id=dag_run.dag_id,
             run_id=dag_run.run_id,
         )
-        return {"none": "no_training", "fine_tune": "fine_tune", "full_retrain": "full_retrain"}[
-            decision["action"]
-        ]
+        return {
+            "none": "no_training",
+            "fine_tune": "fine_tune",
+            "full_retrain": "full_retrain",
+            "recalibrate_priors": "recalibrate_priors",
+            "reweight_retrain": "reweight_retrain",
+        }[decision["action"]]
 
     @task(multiple_outputs=False)
     def no_training(batch: dict) -> dict:
@@ -126,11 +137,29 @@ def driftline_continual_training():
 
         return train(batch, "full_retrain", run_id=run_id)
 
+    # label-free adaptation (no labels on the batch): driftline.adapt
+    @task(queue=TRAINING_QUEUE, multiple_outputs=False)
+    def recalibrate_priors(batch: dict, run_id=None) -> dict:
+        from driftline.flow import adapt
+
+        return adapt(batch, "recalibrate_priors", run_id=run_id)
+
+    @task(queue=TRAINING_QUEUE, multiple_outputs=False)
+    def reweight_retrain(batch: dict, run_id=None) -> dict:
+        from driftline.flow import adapt
+
+        return adapt(batch, "reweight_retrain", run_id=run_id)
+
     @task(trigger_rule=JOIN, outlets=[CHAMPION], multiple_outputs=False)
     def gate_and_promote(batch: dict, *, ti=None, outlet_events=None) -> dict:
         from driftline.flow import gate_and_promote as gate
 
-        trained = ti.xcom_pull(task_ids=["fine_tune", "full_retrain"]) or []
+        trained = (
+            ti.xcom_pull(
+                task_ids=["fine_tune", "full_retrain", "recalibrate_priors", "reweight_retrain"]
+            )
+            or []
+        )
         trained = [t for t in trained if t]
         result = gate(batch, trained[0] if trained else None)
         if result.get("promoted"):
@@ -169,12 +198,13 @@ def driftline_continual_training():
     drift = check_drift(batch)
     choice = decide(batch, drift)
     skip, tuned, retrained = no_training(batch), fine_tune(batch), full_retrain(batch)
+    label_free = [recalibrate_priors(batch), reweight_retrain(batch)]
     promoted = gate_and_promote(batch)
     report = publish_report(batch, validation)
 
     route >> [quarantined, drift]
-    choice >> [skip, tuned, retrained]
-    [skip, tuned, retrained] >> promoted >> report
+    choice >> [skip, tuned, retrained, *label_free]
+    [skip, tuned, retrained, *label_free] >> promoted >> report
     [report, quarantined] >> more_batches_waiting() >> process_next_batch
 
 

@@ -343,7 +343,11 @@ def decide(
     run_id: str | None = None,
     settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """Map the drift report to ``none | fine_tune | full_retrain`` (a dry run never trains)."""
+    """Map the drift report to a training action (a dry run never trains).
+
+    Without labels the policy's label-free rules apply (``recalibrate_priors``,
+    ``reweight_retrain``; see :mod:`driftline.training.policy`).
+    """
     from driftline.drift import DriftReport
     from driftline.training.policy import Policy
 
@@ -439,6 +443,63 @@ def train(
         reason=out.get("message"),
     )
     log.info(out.get("message", ""))
+    return out
+
+
+def adapt(
+    batch: dict[str, Any],
+    action: str,
+    *,
+    window: int | None = None,
+    run_id: str | None = None,
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Label-free adaptation (``recalibrate_priors`` / ``reweight_retrain``); log; register.
+
+    See :mod:`driftline.adapt.pipeline`. The labelled history for ``reweight_retrain`` is
+    the last ``window`` processed batches (``DRIFTLINE_TRAIN_WINDOW``, default 8). The
+    adaptation report (prior estimate or importance weights and ESS, or why it was
+    refused) goes to ``s3://<reports>/adapt/<batch_id>.json``.
+    """
+    import os
+
+    from driftline.adapt.pipeline import adapt_and_log
+
+    s = settings or get_settings()
+    ref = batches.BatchRef.from_dict(batch)
+    contract = load_contract(s)
+    history = []
+    if action == "reweight_retrain":
+        n = window if window is not None else int(os.environ.get("DRIFTLINE_TRAIN_WINDOW", "8"))
+        history = [
+            _training_batch(h, contract, s)
+            for h in batches.history(s, last=n)
+            if h.batch_id != ref.batch_id
+        ]
+    outcome = adapt_and_log(
+        ref.batch_id,
+        action,
+        s,
+        current=_training_batch(ref, contract, s),
+        history=history,
+        drift_report=_get_json(s, f"drift/{ref.batch_id}.json"),
+        validation_report=_get_json(s, f"validation/{ref.batch_id}.json"),
+        decision=_get_json(s, f"decisions/{ref.batch_id}.json"),
+    )
+    out = outcome.to_dict()
+    out["report_uri"] = _put_text(
+        s, f"adapt/{ref.batch_id}.json", json.dumps(out, indent=2, default=str)
+    )
+    _monitor_call(
+        "record_model_event",
+        action,
+        out.get("version"),
+        batch_id=ref.batch_id,
+        mlflow_run_id=out.get("run_id"),
+        previous_version=out.get("parent_version"),
+        reason=out.get("message"),
+    )
+    (log.info if outcome.accepted else log.warning)(out.get("message", ""))
     return out
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from driftline.errors import DataError, ModelError, ServiceError, fail
-from driftline.training.registry import CHAMPION, Registry
+from driftline.training.registry import CHAMPION, Registry, load_model
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,8 +81,6 @@ def score_batch(
     ``keep`` names input columns copied to the output (ids, timestamps). ``model`` may
     pass an already loaded model for ``model_uri`` (it must be a concrete version URI).
     """
-    import mlflow.sklearn
-
     if model_uri is None:
         if not model_name:
             raise ModelError(fail("no model to score with", "pass model_uri or model_name"))
@@ -90,7 +88,7 @@ def score_batch(
     name, version, concrete = _resolve(model_uri, tracking_uri)
     if model is None:
         try:
-            model = mlflow.sklearn.load_model(concrete)
+            model = load_model(concrete)
         except Exception as exc:
             raise ModelError(
                 fail(

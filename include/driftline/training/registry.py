@@ -157,9 +157,14 @@ class Registry:
             try:
                 self.client.get_registered_model(self.name)
             except MlflowException:
-                self.client.create_registered_model(
-                    self.name, description="Driftline continual-learning model"
-                )
+                try:
+                    self.client.create_registered_model(
+                        self.name, description="Driftline continual-learning model"
+                    )
+                except MlflowException as exc:
+                    # a retried request whose first attempt created it (connection reset)
+                    if "RESOURCE_ALREADY_EXISTS" not in str(exc):
+                        raise
             return self.client.create_model_version(
                 self.name,
                 model_uri,
@@ -177,10 +182,8 @@ class Registry:
             ) from exc
 
     def load(self, version: str) -> Any:
-        """Load a version as a scikit-learn model."""
-        import mlflow.sklearn
-
-        return mlflow.sklearn.load_model(f"models:/{self.name}/{version}")
+        """Load a version as a scikit-learn(-like) model (see :func:`load_model`)."""
+        return load_model(f"models:/{self.name}/{version}")
 
     def verify(self, version: str, example: pd.DataFrame | None = None) -> Any:
         """Load ``version`` and predict ``example``; raise :class:`ModelError` if it fails."""
@@ -286,6 +289,33 @@ class Registry:
 
     def _tag(self, version: str, key: str) -> str | None:
         return (self.client.get_model_version(self.name, version).tags or {}).get(key)
+
+
+def load_model(model_uri: str) -> Any:
+    """A scikit-learn model, or the estimator of a Driftline pyfunc (label-free versions).
+
+    Versions logged with the sklearn flavor load as they are; a pyfunc whose Python model
+    has ``as_estimator()`` (:class:`driftline.adapt.pyfunc.PriorCorrectedModel`) loads as
+    that estimator (``predict``, ``predict_proba``, ``classes_``).
+    """
+    import mlflow.pyfunc
+    import mlflow.sklearn
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow.sklearn.load_model(model_uri)
+    except MlflowException as exc:
+        if "flavor" not in str(exc):
+            raise
+    wrapped = mlflow.pyfunc.load_model(model_uri).unwrap_python_model()
+    if not hasattr(wrapped, "as_estimator"):
+        raise ModelError(
+            fail(
+                f"{model_uri} is neither a scikit-learn model nor a Driftline pyfunc",
+                "register models logged by Driftline only",
+            )
+        )
+    return wrapped.as_estimator()
 
 
 def promote(name: str, version: str, tracking_uri: str | None = None) -> AliasMove:

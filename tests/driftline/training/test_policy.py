@@ -34,10 +34,29 @@ def test_no_report_means_no_training():
     assert Policy().decide(None) == Decision("none", ("no drift report",), False)
 
 
-def test_label_shift_without_labels_is_not_acted_on():
-    assert Policy().decide(report(kinds=("label",)), has_labels=False).action == "none"
+def test_without_labels_only_label_free_actions():
+    # L1: label shift (with or without covariate shift) -> prior recalibration
+    assert Policy().decide(report(kinds=("label",)), has_labels=False).action == (
+        "recalibrate_priors"
+    )
     both = Policy().decide(report(kinds=("label", "covariate")), has_labels=False)
-    assert both.action == "fine_tune"
+    assert both.action == "recalibrate_priors" and "no labels" in both.reasons[0]
+    # L2: covariate shift alone, even severe -> importance-weighted retrain
+    severe = report(kinds=("covariate",), severity="severe")
+    assert Policy().decide(severe, has_labels=False).action == "reweight_retrain"
+    # L3: nothing else can be adapted to without labels
+    assert Policy().decide(report(kinds=("multivariate",)), has_labels=False).action == "none"
+    # with labels the label-free actions are never chosen
+    assert Policy().decide(report(kinds=("label",)), has_labels=True).action == "full_retrain"
+    off = Policy(label_free_label="none", label_free_covariate="none")
+    assert off.decide(report(kinds=("label", "covariate")), has_labels=False).action == "none"
+
+
+def test_label_free_actions_are_validated():
+    with pytest.raises(ConfigError, match="label_free_label"):
+        Policy(label_free_label="full_retrain").decide(report(), has_labels=False)
+    with pytest.raises(ConfigError, match="covariate"):
+        Policy(covariate="reweight_retrain").decide(report())
 
 
 def test_override_wins_and_is_recorded():
