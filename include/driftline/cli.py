@@ -77,11 +77,14 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from driftline.backtest import BacktestConfig, log_backtest, read_stream, run_backtest
 
     out = Path(args.out) if args.out else Settings.from_env().state_dir / "backtest"
+    policies = args.policies or (
+        "never,label_free" if args.label_free else "never,periodic,always,always_finetune,driftline"
+    )
     config = BacktestConfig(
         target=args.target,
         batch_size=args.batch_size,
         label_delay=args.label_delay,
-        policies=tuple(p.strip() for p in args.policies.split(",") if p.strip()),
+        policies=tuple(p.strip() for p in policies.split(",") if p.strip()),
         bootstrap_batches=args.bootstrap_batches,
         window=args.window,
         period=args.period,
@@ -95,6 +98,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         match_periodic=not args.no_match_periodic,
         threads=args.threads or None,
         progress_every=args.progress_every,
+        label_free=args.label_free,
     )
     config.check()
     t0 = time.monotonic()
@@ -151,8 +155,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--policies",
-        default="never,periodic,always,always_finetune,driftline",
-        help="comma-separated; periodic:M sets a period (default: all five)",
+        default=None,
+        help="comma-separated; periodic:M sets a period (default: all five; with "
+        "--label-free: never,label_free)",
+    )
+    p.add_argument(
+        "--label-free",
+        action="store_true",
+        help="no labels after the bootstrap: compare never with label-free adaptation "
+        "(prior recalibration / importance-weighted retraining; docs/adapt.md)",
     )
     p.add_argument("--bootstrap-batches", type=int, default=4, help="batches of the first model")
     p.add_argument("--window", type=int, default=8, help="batches a full retrain learns from")

@@ -113,6 +113,7 @@ def recalibrate_priors(
     *,
     method: Literal["bbse", "em"] = "bbse",
     seed: int = 0,
+    min_prior: float = 0.01,
 ) -> Adaptation:
     """Correct ``model`` for the class priors of the unlabelled ``current`` rows.
 
@@ -120,6 +121,14 @@ def recalibrate_priors(
     *not* trained on (its logged hold-out): BBSE's confusion matrix comes from them. If
     ``model`` is already a prior-corrected model its base is re-corrected (the
     reference priors stay the base's).
+
+    Refused (``accepted`` false, no model) when the estimate contradicts a label shift:
+    BBSE's solution of ``C w = mu`` left the simplex (the distribution of the
+    predictions on the batch cannot come from *any* change of the priors: some other
+    shift moved them), or a class's estimated prior is below ``min_prior`` (a
+    correction would stop predicting it). Without that check the gate rows — resampled
+    by the same estimate — would confirm any degenerate estimate (e.g. priors ``(0, 1)``
+    make the hold-out one class, on which "always predict it" wins).
     """
     if spec.task != "classification":
         raise ConfigError(
@@ -140,14 +149,27 @@ def recalibrate_priors(
         base.predict_proba(current[features]),
         classes=classes,
     )
+    shares = ", ".join(
+        f"{c}: {p:.3f}" for c, p in zip(estimate.classes, estimate.priors, strict=True)
+    )
+    if estimate.clipped or min(estimate.priors) < min_prior:
+        why = (
+            "BBSE's solution left the simplex (clipped to a prior of 0)"
+            if estimate.clipped
+            else f"a class prior is below min_prior={min_prior:g}"
+        )
+        return Adaptation(
+            "recalibrate_priors",
+            False,
+            f"refused: estimated priors {{{shares}}} contradict a label shift ({why}): the "
+            "predictions moved in a way no change of the class priors explains",
+            estimate=estimate,
+        )
     adapted = PriorCorrectedClassifier(base, PriorShiftCorrection.from_estimate(estimate))
     row_weights = _class_weights(holdout[spec.target].to_numpy(), estimate)
     gate_rows = importance_resample(holdout, row_weights, seed=seed)
-    priors = ", ".join(
-        f"{c}: {p:.3f}" for c, p in zip(estimate.classes, estimate.priors, strict=True)
-    )
     reason = (
-        f"{method.upper()} priors {{{priors}}} (reference "
+        f"{method.upper()} priors {{{shares}}} (reference "
         + ", ".join(f"{p:.3f}" for p in estimate.reference_priors)
         + f"; total variation {estimate.total_variation:.3f})"
     )

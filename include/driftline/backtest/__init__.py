@@ -16,6 +16,8 @@ module                concept
                       :class:`AlwaysFineTune`
 ``triggered``         :class:`DriftTriggered`: drift report -> policy -> train -> gate;
                       :func:`labelled_policy`
+``label_free``        :class:`LabelFree`: the label-free mode's policy (adapt without
+                      labels: prior recalibration or importance-weighted retraining)
 ``runner``            :class:`BacktestConfig`, :func:`run_backtest` (test-then-train
                       with a label delay), :func:`make_policy`
 ``result``            :class:`BacktestResult`, :class:`PolicyRun`: table, files
@@ -37,9 +39,11 @@ module                concept
 from driftline.backtest.base import Champion, Plan, ReplayPolicy, Step
 from driftline.backtest.baselines import Always, AlwaysFineTune, Never, Periodic
 from driftline.backtest.chart import plot_backtest
+from driftline.backtest.label_free import LabelFree
 from driftline.backtest.result import BacktestResult, PolicyRun, rolling_mean
 from driftline.backtest.runner import (
     DEFAULT_POLICIES,
+    LABEL_FREE_POLICIES,
     POLICY_NAMES,
     BacktestConfig,
     infer_contract,
@@ -54,6 +58,7 @@ from driftline.backtest.triggered import CONCEPT_TESTS, DriftTriggered, labelled
 __all__ = [
     "CONCEPT_TESTS",
     "DEFAULT_POLICIES",
+    "LABEL_FREE_POLICIES",
     "POLICY_NAMES",
     "Always",
     "AlwaysFineTune",
@@ -61,6 +66,7 @@ __all__ = [
     "BacktestResult",
     "Champion",
     "DriftTriggered",
+    "LabelFree",
     "Never",
     "Periodic",
     "Plan",

@@ -119,6 +119,14 @@ class BacktestResult:
                         100.0 * r.cpu_seconds / base_cpu if base_cpu else float("nan")
                     ),
                     "rows trained": r.rows_trained,
+                    **(
+                        {
+                            "prior recalibrations": r.count("recalibrate_priors"),
+                            "reweighted retrains": r.count("reweight_retrain"),
+                        }
+                        if getattr(self.config, "label_free", False)
+                        else {}
+                    ),
                 }
             )
         rows.append(

@@ -42,14 +42,24 @@ import pandas as pd
 
 from driftline.backtest.base import Champion, ReplayPolicy, Step
 from driftline.backtest.baselines import Always, AlwaysFineTune, Never, Periodic
+from driftline.backtest.label_free import LabelFree
 from driftline.backtest.result import BacktestResult, PolicyRun
 from driftline.backtest.stream import to_batches
 from driftline.backtest.triggered import DriftTriggered
 from driftline.errors import ConfigError, fail
 from driftline.training import Batch, FullRetrain, ModelSpec, Window, split_holdout
 
-POLICY_NAMES: tuple[str, ...] = ("never", "periodic", "always", "always_finetune", "driftline")
-DEFAULT_POLICIES = POLICY_NAMES
+POLICY_NAMES: tuple[str, ...] = (
+    "never",
+    "periodic",
+    "always",
+    "always_finetune",
+    "driftline",
+    "label_free",
+)
+DEFAULT_POLICIES: tuple[str, ...] = ("never", "periodic", "always", "always_finetune", "driftline")
+#: Policies of the label-free mode (no labels after the bootstrap).
+LABEL_FREE_POLICIES: tuple[str, ...] = ("never", "label_free")
 Progress = Callable[[str], None]
 
 
@@ -97,6 +107,10 @@ class BacktestConfig:
         BLAS / OpenMP threads while replaying (``None``: leave as is).
     progress_every : int
         Batches between two progress lines.
+    label_free : bool
+        Label-free mode: no labels after the bootstrap; only :data:`LABEL_FREE_POLICIES`
+        (``never`` and ``label_free``, see :mod:`driftline.backtest.label_free`), which
+        adapt to each scored batch's features. Labels only score the policies.
     """
 
     target: str
@@ -118,6 +132,7 @@ class BacktestConfig:
     match_periodic: bool = True
     threads: int | None = 1
     progress_every: int = 10
+    label_free: bool = False
     driftline_options: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -141,7 +156,18 @@ class BacktestConfig:
         if not self.policies:
             raise ConfigError(fail("no policies", f"name some of {list(POLICY_NAMES)}"))
         for name in self.policies:
-            parse_policy(name)
+            base, _ = parse_policy(name)
+            if self.label_free and base not in LABEL_FREE_POLICIES:
+                raise ConfigError(
+                    fail(
+                        f"policy {name!r} needs labels, the label-free mode has none",
+                        f"use some of {list(LABEL_FREE_POLICIES)}",
+                    )
+                )
+            if not self.label_free and base == "label_free":
+                raise ConfigError(
+                    fail("policy 'label_free' runs in the label-free mode", "pass --label-free")
+                )
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise ConfigError(fail(f"threads={self.threads!r}", "use a positive integer or None"))
 
@@ -165,6 +191,8 @@ def parse_policy(name: str) -> tuple[str, int | None]:
 def make_policy(name: str, config: BacktestConfig) -> ReplayPolicy:
     """A fresh replay policy for ``name`` (see :func:`parse_policy`) with ``config``'s knobs."""
     base, period = parse_policy(name)
+    if base == "label_free":
+        return LabelFree(alpha=config.alpha, seed=config.seed)  # type: ignore[return-value]
     common = {"window": config.window, "fine_tune_epochs": config.fine_tune_epochs}
     if base == "never":
         return Never(**common)
@@ -337,8 +365,17 @@ def _replay(
         y = frame[spec.target].to_numpy()
         for p in policies:
             scores[p.label][t - n_boot] = _score(spec, y, p.predict(frame))
-        s = t - delay + 1  # the batch whose labels arrive now
-        if n_boot <= s and passed[s] and t < len(batches) - 1:  # nothing left to score after
+        if config.label_free:  # no labels: adapt to the features of the batch just scored
+            if passed[t] and t < len(batches) - 1:
+                unlabelled = frame.drop(columns=[spec.target])
+                for p in policies:
+                    if isinstance(p, LabelFree):
+                        steps[p.label].append(
+                            p.adapt(t, batches[t].batch_id, unlabelled, scored_through=t)
+                        )
+        s = t - delay + 1  # the batch whose labels arrive now (never in the label-free mode)
+        labels_arrive = not config.label_free and n_boot <= s and passed[s]
+        if labels_arrive and t < len(batches) - 1:  # nothing left to score after
             history = [b for b, ok in zip(batches[: s + 1], passed[: s + 1], strict=True) if ok]
             for p in policies:
                 steps[p.label].append(p.learn(s, history, scored_through=t))

@@ -143,3 +143,15 @@ def test_bad_inputs_raise_clear_errors(fitted):
         PriorCorrectedClassifier(model, PriorShiftCorrection(("a", "b"), (0.5, 0.5), (0.5, 0.5)))
     with pytest.raises(ConfigError, match="classifier"):
         recalibrate_priors(model, ModelSpec("regression", "y", numeric=("x1",)), holdout, holdout)
+
+
+def test_a_shift_no_prior_change_explains_is_refused_with_its_reason(fitted):
+    """Covariate shift beyond the class-1 mean: the champion predicts class 1 for more
+    rows than its true-positive rate allows under any prior, so BBSE leaves the simplex."""
+    model, holdout, _ = fitted
+    rng = np.random.default_rng(9)
+    far = pd.DataFrame({"x1": rng.normal(3.0, 0.5, 2000), "x2": rng.normal(3.0, 0.5, 2000)})
+    adapted = recalibrate_priors(model, SPEC, holdout, far)
+    assert not adapted.accepted and adapted.model is None and adapted.holdout is None
+    assert adapted.reason.startswith("refused") and "contradict a label shift" in adapted.reason
+    assert adapted.estimate.clipped and adapted.to_dict()["accepted"] is False
