@@ -8,6 +8,8 @@ claimed prefix in S3, not the asset event, is the source of truth, so events tha
 merges into one run lose no batch; a run that leaves claimed batches behind triggers the
 next run. A bad batch is quarantined with its report and nothing is trained. The champion
 alias only moves in ``gate_and_promote``, after the challenger is logged and loadable.
+A batch without labels can take a label-free branch (``recalibrate_priors``,
+``reweight_retrain``; docs/adapt.md) whose version goes through the same gate.
 """
 
 from __future__ import annotations
