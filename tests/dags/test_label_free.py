@@ -114,6 +114,16 @@ def test_a_unlabelled_label_shift_logs_a_label_free_prior_correction(pipeline, a
     X = frame[["x1", "x2", "x3", "colour"]]
     champion_share = reg.load("1").predict(X).mean()
     assert abs(model.predict(X).mean() - truth.mean()) < abs(champion_share - truth.mean())
+    # batch inference scores with the label-free version like any other
+    from driftline.training.inference import score_batch
+
+    scored = score_batch(
+        X,
+        batch_id=batch_id,
+        model_uri=f"models:/{pipeline.model_name}/{mine.version}",
+        tracking_uri=pipeline.mlflow_tracking_uri,
+    )
+    assert {"proba_0", "proba_1"} <= set(scored.predictions.columns)
     gate = xcom(dagrun, "gate_and_promote")
     assert gate["promoted"] in (True, False) and gate["reason"], gate
     assert gate["gate"] is not None and gate["gate"]["n"] > 100  # importance-resampled rows
