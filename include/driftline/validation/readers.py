@@ -405,9 +405,10 @@ def _mib(n: int) -> str:
 
 def _too_large(size: int | None, limit: int) -> Problem:
     what = "decompressed file is larger than" if size is None else f"file is {_mib(size)}, over"
+    loaded = "" if size is None else "; nothing was loaded into memory"
     detail = (
-        f"{what} the {_mib(limit)} limit; nothing was loaded into memory (split the batch into "
-        f"smaller files, or raise DRIFTLINE_MAX_BATCH_BYTES, now {limit} bytes)"
+        f"{what} the {_mib(limit)} limit{loaded} (split the batch into smaller files, "
+        f"or raise DRIFTLINE_MAX_BATCH_BYTES, now {limit} bytes)"
     )
     return Problem("too_large", None, detail)
 
