@@ -367,6 +367,8 @@ def test_a_quarantined_batch_delivered_again_after_a_fix_is_processed(env, tmp_p
 
 
 def test_two_batches_landing_at_once_are_each_claimed_once(env):
+    env = env.with_(bucket_landing=f"{env.bucket_landing[:40]}-burst")  # its own history
+    s3.ensure_buckets(env)
     bodies = {f"burst-{i}.csv": csv(make_frame(200, seed=20 + i)) for i in range(3)}
     for name, body in bodies.items():
         land(env, name, body)
