@@ -121,7 +121,15 @@ class AirflowAPI:
         deadline = time.monotonic() + timeout
         state = "unknown"
         while time.monotonic() < deadline:
-            state = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
+            try:
+                state = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")["state"]
+            except ServiceError as exc:
+                if isinstance(exc.__cause__, urllib.error.HTTPError) or not isinstance(
+                    exc.__cause__, OSError
+                ):
+                    raise
+                time.sleep(2)  # a busy api-server timed out: poll again until the deadline
+                continue
             if state in TERMINAL:
                 return state
             if progress:

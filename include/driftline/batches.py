@@ -93,6 +93,53 @@ def check_key(key: str, settings: Settings | None = None, prefix: str | None = N
     return key
 
 
+def check_ref(ref: BatchRef, settings: Settings | None = None) -> BatchRef:
+    """Check a batch reference (e.g. from XCom) points into the landing bucket's own prefixes.
+
+    Only ``s3://<landing>/claimed/<batch_id>/<name>`` and ``.../processed/<batch_id>/<name>``
+    with plain names are accepted, so a forged reference cannot make a task read, move or
+    train on an object elsewhere.
+
+    >>> s = Settings.from_env({})
+    >>> ok = BatchRef("w-1a2b3c4d", "driftline-landing", "claimed/w-1a2b3c4d/w.csv", "incoming/w.csv", "", 1)
+    >>> check_ref(ok, s).batch_id
+    'w-1a2b3c4d'
+    >>> check_ref(BatchRef("w", "other", "claimed/w/w.csv", "", "", 1), s)
+    Traceback (most recent call last):
+    ...
+    driftline.errors.DataError: batch w is in bucket 'other', not the landing bucket 'driftline-landing': pass a batch claimed by Driftline (its id or a key under 'incoming/')
+    """
+    s = settings or get_settings()
+    todo = f"pass a batch claimed by Driftline (its id or a key under {s.landing_prefix!r})"
+    if ref.bucket != s.bucket_landing:
+        raise DataError(
+            fail(
+                f"batch {ref.batch_id} is in bucket {ref.bucket!r}, not the landing bucket "
+                f"{s.bucket_landing!r}",
+                todo,
+            )
+        )
+    parts = ref.key.split("/")
+    if (
+        len(parts) != 3
+        or f"{parts[0]}/" not in (CLAIMED, PROCESSED)
+        or parts[1] != ref.batch_id
+        or not _SAFE.match(ref.batch_id)
+        or not _SAFE.match(parts[2])
+    ):
+        raise DataError(
+            fail(
+                f"batch {ref.batch_id!r} has key {ref.key!r} outside claimed/ and processed/", todo
+            )
+        )
+    return ref
+
+
+def load_ref(batch: dict[str, Any], settings: Settings | None = None) -> BatchRef:
+    """:meth:`BatchRef.from_dict` followed by :func:`check_ref`."""
+    return check_ref(BatchRef.from_dict(batch), settings)
+
+
 def _stem(name: str) -> str:
     for suffix in SUFFIXES:
         if name.lower().endswith(suffix):
@@ -110,8 +157,21 @@ def batch_id_for(name: str, digest: str) -> str:
 
 
 def _digest(client: Any, bucket: str, key: str) -> tuple[str, int]:
-    body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-    return hashlib.sha256(body).hexdigest(), len(body)
+    """SHA-256 and size of an object, streamed in 1 MiB chunks (never held in memory whole)."""
+    sha, size = hashlib.sha256(), 0
+    for chunk in client.get_object(Bucket=bucket, Key=key)["Body"].iter_chunks(2**20):
+        sha.update(chunk)
+        size += len(chunk)
+    return sha.hexdigest(), size
+
+
+def _missing(exc: Exception) -> bool:
+    """True when ``exc`` is S3's answer for an object that is not there (any longer)."""
+    from botocore.exceptions import ClientError
+
+    if not isinstance(exc, ClientError):
+        return False
+    return str(exc.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey", "NotFound")
 
 
 def _exists(client: Any, bucket: str, prefix: str) -> bool:
@@ -140,21 +200,57 @@ def list_incoming(settings: Settings | None = None) -> list[str]:
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """What claiming a landing key did: ``claimed``, ``duplicate`` or ``rejected``."""
+    """What claiming a landing key did: ``claimed``, ``duplicate``, ``rejected`` or ``gone``."""
 
     outcome: str
     batch: BatchRef | None
     message: str
 
 
-def claim(key: str, settings: Settings | None = None) -> ClaimResult:
+def claim(key: str, settings: Settings | None = None, *, listed: bool = False) -> ClaimResult:
     """Claim one landing object exactly once.
 
     A key with a bad name is moved to quarantine (``rejected``); content seen before is
     moved to ``duplicates/`` (``duplicate``); otherwise the object moves to
     ``claimed/<batch_id>/`` (``claimed``). Nothing is deleted before its copy exists.
+    When two claimers race for the same object, the loser gets ``gone`` (the winner holds
+    the batch). A missing object is ``gone`` too when ``listed`` (the key came from a
+    listing, so another claimer took it); otherwise it raises
+    :class:`~driftline.errors.DataError`.
     """
     s = settings or get_settings()
+    client = s3mod.client(s)
+    try:
+        check_key(key, s)
+        bad = None
+    except DataError as exc:
+        bad = exc
+    try:
+        client.head_object(Bucket=s.bucket_landing, Key=key)
+    except Exception as exc:
+        if bad is not None:  # nothing there to quarantine (S3 may refuse '..' keys outright)
+            raise bad from exc
+        if not _missing(exc):
+            raise
+        if listed:
+            return ClaimResult("gone", None, f"{key} was claimed by another worker")
+        raise DataError(
+            fail(
+                f"no object at s3://{s.bucket_landing}/{key}",
+                f"check the key; new batches go under {s.landing_prefix!r}",
+            )
+        ) from exc
+    try:
+        return _claim(key, s)
+    except Exception as exc:
+        if not _missing(exc):
+            raise
+        return ClaimResult(
+            "gone", None, f"{key} was claimed by another worker while this one read it"
+        )
+
+
+def _claim(key: str, s: Settings) -> ClaimResult:
     client = s3mod.client(s)
     name = PurePosixPath(key).name
     try:
@@ -183,13 +279,15 @@ def claim(key: str, settings: Settings | None = None) -> ClaimResult:
             None,
             f"{key} repeats batch {first['batch_id']} (same content); kept at {dst}",
         )
+    dst = f"{CLAIMED}{batch_id}/{name}"
+    # move first, index second: a racing claimer copies the same content to the same key
+    # (harmless) or finds the source gone; it can never sideline the batch as a duplicate
+    _move(client, s.bucket_landing, key, s.bucket_landing, dst)
     client.put_object(
         Bucket=s.bucket_landing,
         Key=index_key,
         Body=json.dumps({"batch_id": batch_id, "source_key": key, "at": time.time()}).encode(),
     )
-    dst = f"{CLAIMED}{batch_id}/{name}"
-    _move(client, s.bucket_landing, key, s.bucket_landing, dst)
     ref = BatchRef(batch_id, s.bucket_landing, dst, key, digest, size)
     return ClaimResult("claimed", ref, f"claimed batch {batch_id} at {ref.uri}")
 
@@ -203,6 +301,13 @@ def find_batch(batch_id_or_key: str, settings: Settings | None = None) -> BatchR
         if result.batch is None:
             raise DataError(fail(result.message, "deliver a new batch or pass its batch id"))
         return result.batch
+    if not _SAFE.match(batch_id_or_key):
+        raise DataError(
+            fail(
+                f"batch id {batch_id_or_key!r} has odd characters",
+                f"pass a batch id like 'week-01-3fa2c1d0' or a key under {s.landing_prefix!r}",
+            )
+        )
     for prefix in (CLAIMED, PROCESSED):
         listed = client.list_objects_v2(
             Bucket=s.bucket_landing, Prefix=f"{prefix}{batch_id_or_key}/"
@@ -249,9 +354,15 @@ def mark_processed(ref: BatchRef, settings: Settings | None = None) -> BatchRef:
 
 
 def quarantine(ref: BatchRef, report: dict[str, Any], settings: Settings | None = None) -> str:
-    """Move a batch to the quarantine bucket with its validation report; return its URI."""
+    """Move a batch to the quarantine bucket with its validation report; return its URI.
+
+    The batch's content digest leaves the duplicate index, so delivering the same file
+    again (after the contract was edited) is claimed and validated anew, not sidelined.
+    """
     s = settings or get_settings()
     client = s3mod.client(s)
+    if ref.digest:
+        client.delete_object(Bucket=s.bucket_landing, Key=f"{INDEX}{ref.digest}.json")
     dst = f"{ref.batch_id}/{ref.name}"
     client.put_object(
         Bucket=s.bucket_quarantine,

@@ -25,7 +25,7 @@ def claim_next(settings: Settings | None = None) -> dict[str, Any]:
     keys = batches.list_incoming(s)
     if not keys:
         return {"outcome": "empty", "batch": None, "message": f"nothing under {s.landing_prefix}"}
-    result = batches.claim(keys[0], s)
+    result = batches.claim(keys[0], s, listed=True)
     log.info("%s (%d more waiting)", result.message, len(keys) - 1)
     return {
         "outcome": result.outcome,
@@ -116,10 +116,17 @@ def validate_batch(
     from driftline.validation import validate
 
     s = settings or get_settings()
-    ref = batches.BatchRef.from_dict(batch)
+    ref = batches.load_ref(batch, s)
     contract = load_contract(s)
     docs = _tmpdir() / "docs"
-    report = validate(ref.uri, contract, batch_id=ref.batch_id, docs_dir=docs, settings=s)
+    report = validate(
+        ref.uri,
+        contract,
+        batch_id=ref.batch_id,
+        docs_dir=docs,
+        settings=s,
+        max_bytes=s.max_batch_bytes,
+    )
     prefix = f"datadocs/{ref.batch_id}/"
     if docs.exists():
         _upload_dir(docs, s.bucket_reports, prefix, s)
@@ -140,7 +147,7 @@ def quarantine_batch(
 ) -> dict[str, Any]:
     """Move a failed batch to quarantine with its report, and raise an alert."""
     s = settings or get_settings()
-    ref = batches.BatchRef.from_dict(batch)
+    ref = batches.load_ref(batch, s)
     uri = batches.quarantine(ref, validation, s)
     message = (
         f"batch {ref.batch_id} quarantined at {uri}: {len(validation.get('failures', []))} failed checks; "
@@ -171,7 +178,7 @@ def read_frame(ref: batches.BatchRef, contract: Any, settings: Settings) -> Any:
     from driftline.errors import DataError
     from driftline.validation import read_batch
 
-    result = read_batch(ref.uri, contract, settings)
+    result = read_batch(ref.uri, contract, settings, max_bytes=settings.max_batch_bytes)
     if result.frame is None:
         raise DataError(
             fail(
@@ -230,7 +237,7 @@ def check_drift(
     from driftline.training.tracking import load_artifact_text, load_holdout
 
     s = settings or get_settings()
-    ref = batches.BatchRef.from_dict(batch)
+    ref = batches.load_ref(batch, s)
     contract = load_contract(s)
     frame = read_frame(ref, contract, s)
     registry = Registry(s.model_name, s.mlflow_tracking_uri)
@@ -407,7 +414,7 @@ def train(
     from driftline.training.pipeline import train_and_log
 
     s = settings or get_settings()
-    ref = batches.BatchRef.from_dict(batch)
+    ref = batches.load_ref(batch, s)
     contract = load_contract(s)
     n = window if window is not None else int(os.environ.get("DRIFTLINE_TRAIN_WINDOW", "8"))
     history = [] if action == "fine_tune" else batches.history(s, last=n)
@@ -535,7 +542,7 @@ def publish(
 ) -> dict[str, Any]:
     """Close the batch: move it to ``processed/``, record it, send its alerts."""
     s = settings or get_settings()
-    ref = batches.BatchRef.from_dict(batch)
+    ref = batches.load_ref(batch, s)
     done = batches.mark_processed(ref, s)
     decision = _get_json(s, f"decisions/{ref.batch_id}.json") or {}
     drift = _get_json(s, f"drift/{ref.batch_id}.json") or {}
@@ -669,7 +676,7 @@ def score(batch: dict[str, Any], settings: Settings | None = None) -> dict[str, 
     from driftline.training.pipeline import score_and_write
 
     s = settings or get_settings()
-    ref = batches.BatchRef.from_dict(batch)
+    ref = batches.load_ref(batch, s)
     contract = load_contract(s)
     out = score_and_write(_training_batch(ref, contract, s), s)
     _monitor_call("record_predictions", ref.batch_id, out["model_version"], out["stats"])

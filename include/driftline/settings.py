@@ -24,6 +24,7 @@ Environment variable               Meaning                                     D
 ``DRIFTLINE_AIRFLOW_PORT``         embedded Airflow api-server port            ``8080``
 ``DRIFTLINE_PORT_BASE``            base of the S3 server's internal ports      ``19300``
 ``DRIFTLINE_STARTUP_TIMEOUT``      seconds each service may take to be healthy ``180``
+``DRIFTLINE_MAX_BATCH_BYTES``      largest batch file accepted (bytes)         ``268435456`` (256 MiB)
 =================================  ==========================================  ===========================
 """
 
@@ -75,6 +76,7 @@ class Settings:
     airflow_port: int
     port_base: int
     startup_timeout: int
+    max_batch_bytes: int = 256 * 2**20
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -101,6 +103,7 @@ class Settings:
             airflow_port=_int(env, "DRIFTLINE_AIRFLOW_PORT", 8080),
             port_base=_int(env, "DRIFTLINE_PORT_BASE", 19300),
             startup_timeout=_int(env, "DRIFTLINE_STARTUP_TIMEOUT", 180),
+            max_batch_bytes=_int(env, "DRIFTLINE_MAX_BATCH_BYTES", 256 * 2**20),
         )
         settings.validate()
         return settings
@@ -113,6 +116,10 @@ class Settings:
                 raise ConfigError(fail(f"{name}={value} is not a TCP port", "use 1..65535"))
         if self.startup_timeout <= 0:
             raise ConfigError(fail("startup_timeout must be positive", "set seconds > 0"))
+        if self.max_batch_bytes <= 0:
+            raise ConfigError(
+                fail("DRIFTLINE_MAX_BATCH_BYTES must be positive", "set a size in bytes > 0")
+            )
         if not self.landing_prefix.endswith("/"):
             raise ConfigError(fail(f"landing prefix {self.landing_prefix!r}", "end it with '/'"))
         for name in ("bucket_landing", "bucket_quarantine", "bucket_mlflow", "bucket_reports"):

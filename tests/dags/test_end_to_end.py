@@ -116,3 +116,63 @@ def test_rest_trigger_with_params_completes(live):
     assert states["fine_tune"] == states["full_retrain"] == "skipped"
     conf = api.get(f"/api/v2/dags/driftline_continual_training/dagRuns/{run}")["conf"]
     assert conf["strategy"] == "none" and conf["alpha"] == 0.01
+
+
+def test_auth_is_on_and_logs_hold_no_secret(live, capsys):
+    """Security: Airflow and the Driftline plugin refuse anonymous requests; after the runs
+    above (bootstrap, a sensor-triggered training run, a REST run), no log file of the
+    stack and no captured output contains any secret the stack used."""
+    import urllib.error
+    import urllib.request
+
+    from driftline.stack import credentials_path
+
+    settings, api = live
+    base = f"http://127.0.0.1:{settings.airflow_port}"
+    for path in ("/api/v2/dags", "/driftline/api/batches"):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(
+                urllib.request.Request(base + path, headers={"accept": "application/json"}),
+                timeout=30,
+            )
+        assert info.value.code == 401, path
+    assert api.get("/api/v2/dags?limit=1")["total_entries"] >= 1  # the admin login works
+
+    creds = load_or_create_credentials(settings)
+    secrets = {
+        name: value
+        for name, value in creds.items()
+        if name
+        in (
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "DRIFTLINE_AIRFLOW_ADMIN_PASSWORD",
+            "AIRFLOW__API_AUTH__JWT_SECRET",
+            "AIRFLOW__API__SECRET_KEY",
+            "AIRFLOW__CORE__FERNET_KEY",
+        )
+    }
+    assert len(secrets) == 6 and all(len(v) >= 12 for v in secrets.values())
+    assert credentials_path(settings).stat().st_mode & 0o077 == 0  # the store is private
+    state = settings.state_dir
+    logs = [
+        p
+        for p in state.rglob("*")
+        if p.is_file() and ("logs" in p.relative_to(state).parts or p.suffix in (".log", ".out"))
+    ]
+    task_logs = [p for p in logs if "dag_id=driftline_continual_training" in str(p)]
+    assert len(logs) >= 5 and task_logs, [str(p) for p in logs][:20]
+    leaks = [
+        f"{p.relative_to(state)}: {name}"
+        for p in logs
+        for name, value in secrets.items()
+        if value.encode() in p.read_bytes()
+    ]
+    captured = capsys.readouterr()
+    leaks += [
+        f"captured output: {name}"
+        for name, value in secrets.items()
+        if value in captured.out + captured.err
+    ]
+    assert not leaks, leaks
+    print(f"scanned {len(logs)} log files ({len(task_logs)} task logs) for {len(secrets)} secrets")

@@ -182,7 +182,19 @@ class Registry:
             ) from exc
 
     def load(self, version: str) -> Any:
-        """Load a version as a scikit-learn(-like) model (see :func:`load_model`)."""
+        """Load a version as a scikit-learn(-like) model, from the registry only (see :func:`load_model`).
+
+        ``version`` must be a registered version number: a path, a run or file URI or any
+        other text is refused, so a model is never unpickled from a user-supplied location.
+        """
+        if not str(version).isdigit():
+            raise ModelError(
+                fail(
+                    f"model version {version!r} of {self.name} is not a registry version number",
+                    "pass a version number from the MLflow registry (models are loaded "
+                    "only from the registry, never from a path)",
+                )
+            )
         return load_model(f"models:/{self.name}/{version}")
 
     def verify(self, version: str, example: pd.DataFrame | None = None) -> Any:

@@ -405,7 +405,11 @@ def _mib(n: int) -> str:
 
 def _too_large(size: int | None, limit: int) -> Problem:
     what = "decompressed file is larger than" if size is None else f"file is {_mib(size)}, over"
-    detail = f"{what} the {_mib(limit)} limit (split the batch or raise max_bytes)"
+    loaded = "" if size is None else "; nothing was loaded into memory"
+    detail = (
+        f"{what} the {_mib(limit)} limit{loaded} (split the batch into smaller files, "
+        f"or raise DRIFTLINE_MAX_BATCH_BYTES, now {limit} bytes)"
+    )
     return Problem("too_large", None, detail)
 
 

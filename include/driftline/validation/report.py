@@ -96,6 +96,7 @@ class ValidationReport:
     contract_path: str | None = None
     data_docs: str | None = None
     validated_at: str = ""
+    n_duplicate_rows: int = 0
 
     @property
     def failed_columns(self) -> tuple[str, ...]:
@@ -105,7 +106,15 @@ class ValidationReport:
     def summary(self) -> str:
         """One line: what passed, or which checks failed and what to do."""
         if self.passed:
-            return f"batch {self.batch_id} passed all {self.n_checks} checks ({self.n_rows} rows)"
+            dup = (
+                f"; {self.n_duplicate_rows} exact duplicate rows kept as observations "
+                "(deduplicate at the producer if they are not)"
+                if self.n_duplicate_rows
+                else ""
+            )
+            return (
+                f"batch {self.batch_id} passed all {self.n_checks} checks ({self.n_rows} rows{dup})"
+            )
         n = len(self.failures)
         what = "; ".join(f.message for f in self.failures)
         where = (

@@ -254,7 +254,20 @@ def validate(
         contract_path=contract.path,
         data_docs=docs,
         validated_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        n_duplicate_rows=_duplicates(frame),
     )
+
+
+def _duplicate_count(frame: pd.DataFrame) -> int:
+    """Rows identical to an earlier row of the batch (0 when the frame is unhashable)."""
+    try:
+        return int(frame.duplicated().sum())
+    except TypeError:  # unhashable cells (lists from Parquet): not countable, not an error
+        return 0
+
+
+def _duplicates(frame: pd.DataFrame | None) -> int:
+    return 0 if frame is None or frame.empty else _duplicate_count(frame)
 
 
 # ---------------------------------------------------------------------- merging

@@ -123,7 +123,7 @@ def test_too_large_file_is_refused(batch, tmp_path) -> None:
     result = read_batch(path, max_bytes=1000)
     assert result.frame is None and kinds(result) == [("too_large", None)]
     assert "over the 0.0 MiB limit" in result.problems[0].message
-    assert "raise max_bytes" in result.problems[0].message
+    assert "raise DRIFTLINE_MAX_BATCH_BYTES, now 1000 bytes" in result.problems[0].message
 
 
 def test_gzip_bomb_is_refused(tmp_path) -> None:
