@@ -11,8 +11,14 @@ import logging
 log = logging.getLogger("driftline.alerting")
 
 
-def send_batch_alerts(batch_id: str, *, failed: bool = False, message: str | None = None,
-                      dag_id: str | None = None, run_id: str | None = None) -> int:
+def send_batch_alerts(
+    batch_id: str,
+    *,
+    failed: bool = False,
+    message: str | None = None,
+    dag_id: str | None = None,
+    run_id: str | None = None,
+) -> int:
     """Evaluate the alert rules for ``batch_id`` and send what is new; return how many."""
     from driftline.monitoring import MonitoringStore, notifiers_from_env, send_alerts
 

@@ -163,4 +163,21 @@ def test_no_code_unpickles_or_loads_a_model_from_a_path():
             and isinstance(arg.values[0], ast.Constant)
             and str(arg.values[0].value).startswith("models:/")
         ) or (isinstance(arg, ast.Name) and arg.id == "concrete")  # from inference._resolve
+        # registry.load_model refuses anything but models:/ (tested below); the label-free
+        # pyfunc loads the champion that MLflow packaged inside its own registered version
+        from_registry = from_registry or (
+            path.name == "registry.py" and ast.unparse(arg) == "model_uri"
+        )
+        from_registry = from_registry or (
+            path.name == "pyfunc.py" and ast.unparse(arg).startswith("context.artifacts[")
+        )
         assert from_registry, f"{where} loads a model from {ast.unparse(arg)}"
+
+
+@pytest.mark.parametrize("uri", ["/tmp/model", "runs:/abc/model", "file:///tmp/m.pkl", "s3://b/m"])
+def test_load_model_accepts_registry_uris_only(uri):
+    from driftline.training.registry import load_model
+
+    with pytest.raises(ModelError) as info:
+        load_model(uri)
+    assert "not a registry URI" in str(info.value)

@@ -304,6 +304,22 @@ class Registry:
 
 
 def load_model(model_uri: str) -> Any:
+    """A registered model: scikit-learn, or the estimator of a Driftline pyfunc.
+
+    Only ``models:/`` URIs are accepted, so nothing is ever unpickled from a path.
+    """
+    if not str(model_uri).startswith("models:/"):
+        raise ModelError(
+            fail(
+                f"{model_uri!r} is not a registry URI",
+                "load models as models:/<name>/<version> or models:/<name>@<alias> "
+                "(never from a path)",
+            )
+        )
+    return _load_flavored(model_uri)
+
+
+def _load_flavored(model_uri: str) -> Any:
     """A scikit-learn model, or the estimator of a Driftline pyfunc (label-free versions).
 
     Versions logged with the sklearn flavor load as they are; a pyfunc whose Python model

@@ -9,7 +9,7 @@ import pandas as pd
 
 from driftline.adapt import PriorCorrectedClassifier, PriorShiftCorrection
 from driftline.adapt.pyfunc import PriorCorrectedModel
-from driftline.training.registry import load_model
+from driftline.training.registry import _load_flavored as load_model
 from driftline.training.tracking import pip_requirements, skops_trusted_types
 
 
