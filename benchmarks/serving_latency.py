@@ -28,17 +28,26 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+
+
+def _test_settings(state_dir: Path):
+    """The test suite's free-port settings helper (tests/conftest.py), loaded by path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "_driftline_conftest", ROOT / "tests" / "conftest.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.test_settings(state_dir)
 
 
 def start_stack(tmp: Path):
     """S3 + MLflow + serve on free ports; the Elec2 champion trained. Returns (url, stop)."""
-    from conftest import test_settings  # the test suite's free-port helper
-
     from driftline import flow
     from driftline.stack import Stack, load_or_create_credentials
 
-    settings = test_settings(tmp)
+    settings = _test_settings(tmp)
     backend = Stack(settings, ["s3", "mlflow"])
     serve = Stack(settings, ["serve"])
 

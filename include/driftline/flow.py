@@ -407,8 +407,16 @@ def _model_iteration(out: dict[str, Any], settings: Settings) -> dict[str, Any]:
         return {**out, "iteration": "data"}
     out = {**out, "iteration": plan.kind, "spec_fingerprint": plan.fingerprint}
     if plan.kind == "model":
-        out["reasons"] = [*out.get("reasons", []), plan.reason]
-        out["action"] = "full_retrain"
+        if out.get("override_used") and out.get("action") != "full_retrain":
+            # an explicit override wins; the model iteration waits for the next run
+            out["iteration"] = "data"
+            out["reasons"] = [
+                *out.get("reasons", []),
+                f"{plan.reason} (deferred: the override {out.get('action')} wins)",
+            ]
+        else:
+            out["reasons"] = [*out.get("reasons", []), plan.reason]
+            out["action"] = "full_retrain"
     return out
 
 

@@ -70,6 +70,10 @@ class ServingConfig:
         (``DRIFTLINE_SERVE_FLUSH_ROWS`` 5000, ``DRIFTLINE_SERVE_FLUSH_SECONDS`` 60).
     max_rows : int
         Largest request accepted, in rows (``DRIFTLINE_SERVE_MAX_ROWS``, 100000).
+    threads : int
+        BLAS/OpenMP threads per prediction (``DRIFTLINE_SERVE_THREADS``, 1): requests run
+        in parallel on the server's thread pool, and on a small shared machine BLAS threads
+        spin-waiting for a core made 1,000-row predictions several times slower.
     """
 
     refresh_seconds: float = 5.0
@@ -77,6 +81,7 @@ class ServingConfig:
     flush_rows: int = 5000
     flush_seconds: float = 60.0
     max_rows: int = 100_000
+    threads: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServingConfig:
@@ -87,6 +92,7 @@ class ServingConfig:
             flush_rows=int(_float(env, "DRIFTLINE_SERVE_FLUSH_ROWS", 5000)),
             flush_seconds=_float(env, "DRIFTLINE_SERVE_FLUSH_SECONDS", 60.0),
             max_rows=int(_float(env, "DRIFTLINE_SERVE_MAX_ROWS", 100_000)),
+            threads=int(_float(env, "DRIFTLINE_SERVE_THREADS", 1)),
         )
         cfg.validate()
         return cfg
@@ -98,6 +104,8 @@ class ServingConfig:
             raise ConfigError(
                 fail("DRIFTLINE_SERVE_SAMPLE_FRACTION must be in [0, 1]", "0 turns logging off")
             )
+        if self.threads < 1:
+            raise ConfigError(fail("DRIFTLINE_SERVE_THREADS must be >= 1", "fix it"))
         if self.flush_rows < 1 or not self.flush_seconds > 0 or self.max_rows < 1:
             raise ConfigError(fail("flush rows/seconds and max rows must be positive", "fix them"))
 
@@ -268,9 +276,14 @@ def build(settings: Settings, config: ServingConfig | None = None) -> Any:
 def serve(settings: Settings, host: str = "127.0.0.1", port: int | None = None) -> None:
     """Run the endpoint with uvicorn until interrupted (``driftline serve``)."""
     import uvicorn
+    from threadpoolctl import threadpool_limits
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = build(settings)
+    cfg = ServingConfig.from_env()
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(cfg.threads))  # read by runtimes not yet started
+    threadpool_limits(limits=cfg.threads)  # and for the ones already loaded
+    app = build(settings, cfg)
     uvicorn.run(app, host=host, port=port or settings.serve_port, access_log=False)

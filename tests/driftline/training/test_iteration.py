@@ -74,6 +74,10 @@ def test_a_changed_spec_is_a_gated_model_iteration(services, frames):
     decided = flow._model_iteration(undecided, s)
     assert decided["action"] == "full_retrain" and decided["iteration"] == "model"
     assert "estimator" in decided["reasons"][-1] and decided["reasons"][0] == "no drift"
+    overridden = {"action": "fine_tune", "reasons": ["override"], "override_used": True}
+    deferred = flow._model_iteration(overridden, s)
+    assert deferred["action"] == "fine_tune" and deferred["iteration"] == "data"
+    assert "deferred" in deferred["reasons"][-1]
 
     b1 = Batch("b1", frames(800, 1), "s3://driftline-landing/b1.csv")
     trained = train_and_log(
