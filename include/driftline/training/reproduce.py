@@ -2,8 +2,9 @@
 
 :func:`reproduce` reads the version's ``reproducibility/record.json`` (written by
 :func:`~driftline.training.tracking.log_training`), downloads every batch it names by URI,
-checks each object's digest against the recorded one (a missing or changed batch is a
-:class:`~driftline.errors.DataError` naming it), splits the hold-out off the newest batch
+checks each object's digest against the recorded one (a SHA-256 prefix, or for batches
+read from the history their S3 ETag, i.e. the MD5 of a single-part upload; a missing or
+changed batch is a :class:`~driftline.errors.DataError` naming it), splits the hold-out off the newest batch
 exactly as training did, refits with the recorded spec, strategy, window and threads (a
 fine-tune starts again from the recorded parent version), and compares the rebuilt
 model's predictions with the registered model's on the hold-out logged with the run:
@@ -147,7 +148,10 @@ def fetch_batch(entry: dict[str, Any], contract: Any, settings: Settings) -> Bat
             )
         )
     now = hashlib.sha256(body).hexdigest()
-    if not digest or not now.startswith(digest):
+    # new batches are recorded by SHA-256 (prefix), history batches by their S3 ETag,
+    # which for a single-part upload is the MD5 of the content
+    md5 = hashlib.md5(body, usedforsecurity=False).hexdigest()
+    if not digest or not (now.startswith(digest) or md5 == digest):
         raise DataError(
             fail(
                 f"batch {batch_id} at {uri} changed since training: digest recorded "
