@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 DL     := $(VENV)/bin/driftline
 
-.PHONY: help install system-deps lock up down status logs info demo backtest test test-fast lint format clean
+.PHONY: help install system-deps lock up down status logs info demo serve backtest test test-fast lint format clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,6 +55,9 @@ info: ## URLs and the Airflow login
 demo: up ## install, start the stack and run the pipeline demo
 	@$(DL) demo
 	@$(DL) stack info
+
+serve: install ## start S3, MLflow and the prediction endpoint (models:/<name>@champion) in the background
+	@$(DL) stack up --service s3 --service mlflow --service serve
 
 backtest: install ## replay Elec2 through every policy, no services needed (table + chart)
 	$(DL) backtest --data include/driftline/data/elec2.csv.gz --target class --batch-size 336 --chart docs/img/backtest_elec2.png

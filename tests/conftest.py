@@ -40,7 +40,7 @@ os.environ.update(
 )
 
 
-def _free_block(size: int = 12) -> int:
+def _free_block(size: int = 13) -> int:
     """A random base port with ``size`` free consecutive ports (concurrent sessions differ)."""
     import random
 
@@ -61,6 +61,7 @@ def test_ports() -> dict[str, str]:
         "DRIFTLINE_S3_PORT": str(base + 9),
         "DRIFTLINE_MLFLOW_PORT": str(base + 10),
         "DRIFTLINE_AIRFLOW_PORT": str(base + 11),
+        "DRIFTLINE_SERVE_PORT": str(base + 12),
         "DRIFTLINE_PORT_BASE": str(base),
     }
 

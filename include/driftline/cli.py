@@ -1,7 +1,9 @@
 """The ``driftline`` command line.
 
 ``driftline stack up|down|status|logs|env|info`` manages the embedded local stack;
-``driftline demo`` runs the demo through a running stack.
+``driftline demo`` runs the demo through a running stack; ``driftline serve`` runs the
+online prediction endpoint in the foreground; ``driftline reproduce --model-version N``
+rebuilds a registered version from its records and checks its predictions.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from driftline.errors import DriftlineError
 from driftline.settings import Settings
 
 
-def _stack(settings: Settings, only: str | None = None):
+def _stack(settings: Settings, only: list[str] | None = None):
     from driftline.stack import SERVICES, Stack
 
-    return Stack(settings, [only] if only else SERVICES)
+    return Stack(settings, [s for s in SERVICES if s in only] if only else SERVICES)
 
 
 def _info(settings: Settings) -> None:
@@ -30,6 +32,8 @@ def _info(settings: Settings) -> None:
         f"  Airflow UI : http://127.0.0.1:{settings.airflow_port}  "
         f"(login: admin / {creds['DRIFTLINE_AIRFLOW_ADMIN_PASSWORD']})\n"
         f"  MLflow UI  : {settings.mlflow_tracking_uri}\n"
+        f"  Serving    : http://127.0.0.1:{settings.serve_port}/predict  "
+        f"(models:/{settings.model_name}@champion; docs at /docs)\n"
         f"  S3 endpoint: {settings.s3_endpoint_url}  (keys in {settings.state_dir / 'credentials.env'})\n"
         f"  Logs       : {settings.state_dir / 'logs'}  ('make logs')\n"
     )
@@ -67,6 +71,54 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from driftline.demo import run_demo
 
     return run_demo(Settings.from_env())
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the online prediction endpoint until interrupted."""
+    from driftline.serving import serve
+
+    serve(Settings.from_env(), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Rebuild a registered version from its records; 0 when its predictions match."""
+    import json
+
+    from driftline.training.reproduce import reproduce
+
+    result = reproduce(str(args.model_version), Settings.from_env(), atol=args.atol)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.describe())
+    return 0 if result.matches else 1
+
+
+def cmd_model_spec(args: argparse.Namespace) -> int:
+    """Show or set the configured model spec (a change makes the next run a model iteration)."""
+    import json
+    from pathlib import Path
+
+    from driftline.training.iteration import (
+        load_configured_spec,
+        save_configured_spec,
+        spec_fingerprint,
+    )
+    from driftline.training.spec import ModelSpec
+
+    settings = Settings.from_env()
+    if args.action == "set":
+        if not args.file:
+            print("driftline: error: model-spec set needs FILE (JSON)", file=sys.stderr)
+            return 2
+        spec = ModelSpec.from_dict(json.loads(Path(args.file).read_text()))
+        uri = save_configured_spec(spec, settings)
+        print(f"model spec {spec_fingerprint(spec)} saved to {uri}; the next run compares it")
+        return 0
+    spec = load_configured_spec(settings)
+    if spec is None:
+        print("no configured model spec: runs keep the champion's spec (data iterations)")
+    else:
+        print(json.dumps({"fingerprint": spec_fingerprint(spec), **spec.to_dict()}, indent=2))
+    return 0
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -130,12 +182,50 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("stack", help="manage the embedded local stack")
     p.add_argument("action", choices=["up", "down", "status", "logs", "env", "info"])
-    p.add_argument("--service", choices=["s3", "mlflow", "airflow"], help="only this service")
+    p.add_argument(
+        "--service",
+        choices=["s3", "mlflow", "airflow", "serve"],
+        action="append",
+        help="only this service (repeatable)",
+    )
     p.add_argument("--lines", type=int, default=40, help="log lines per service (logs)")
     p.set_defaults(func=cmd_stack)
 
     p = sub.add_parser("demo", help="run the demo through the running stack")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "serve",
+        help="run the online prediction endpoint (follows models:/<name>@champion)",
+        description="Serve predictions of the champion over HTTP: POST /predict with "
+        "{'dataframe_records': [...]}; the served version follows the champion alias without "
+        "a restart; a sample of requests and predictions is logged to S3 (DRIFTLINE_SERVE_*).",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, help="default: DRIFTLINE_SERVE_PORT (5050)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "reproduce",
+        help="rebuild a registered model version and check its predictions",
+        description="Refit model version N from its logged records (code version, full "
+        "configuration, data batches by URI and digest) and compare the predictions with the "
+        "registered model's on its logged hold-out. Exit 0 when they match, 1 when not.",
+    )
+    p.add_argument("--model-version", required=True, help="registered version number")
+    p.add_argument("--atol", type=float, default=1e-9, help="tolerance on probabilities")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser(
+        "model-spec",
+        help="show or set the configured model spec (model iteration)",
+        description="A configured spec that differs from the champion's makes the next "
+        "training run a model-iteration full retrain, gated against the champion.",
+    )
+    p.add_argument("action", choices=["show", "set"])
+    p.add_argument("file", nargs="?", help="JSON file with a ModelSpec (set)")
+    p.set_defaults(func=cmd_model_spec)
 
     p = sub.add_parser(
         "backtest",

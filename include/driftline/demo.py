@@ -133,12 +133,45 @@ def run_demo(settings: Settings, weeks: int | None = None) -> int:
         print(
             f"{r['week']:>5} {r['action']:<13} {r['drift']:<20} {r['severity']:<9} {'v' + str(r['champion']):>8}"
         )
+    _ask_the_endpoint(s, data.iloc[4 * WEEK : 4 * WEEK + 5])
     print(
         "\nWhere to look:\n"
         f"  Airflow UI      http://127.0.0.1:{s.airflow_port}/dags/driftline_continual_training\n"
         f"  Driftline view  http://127.0.0.1:{s.airflow_port}/plugin/driftline\n"
         f"  MLflow models   {s.mlflow_tracking_uri}/#/models/{s.model_name}\n"
         f"  Drift reports   s3://{s.bucket_reports}/drift/  (HTML beside each JSON)\n"
-        f"  Alerts sink     {s.state_dir / 'alerts.jsonl'}"
+        f"  Alerts sink     {s.state_dir / 'alerts.jsonl'}\n"
+        f"  Predictions     POST http://127.0.0.1:{s.serve_port}/predict  "
+        f"(live sample: s3://{s.bucket_reports}/live/{s.model_name}/)"
     )
     return 0
+
+
+def _ask_the_endpoint(s: Settings, rows: Any, deadline: float = 60.0) -> None:
+    """Ask the serving endpoint for a few predictions once it serves the final champion."""
+    import urllib.request
+
+    from driftline.training.registry import Registry
+
+    champion = Registry(s.model_name, s.mlflow_tracking_uri).aliases().get("champion")
+    features = rows.drop(columns=["class"], errors="ignore")
+    body = json.dumps({"dataframe_records": features.to_dict(orient="records")}).encode()
+    url = f"http://127.0.0.1:{s.serve_port}/predict"
+    end, answer = time.monotonic() + deadline, None
+    while time.monotonic() < end:
+        try:
+            req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - local URL
+                answer = json.loads(resp.read())
+            if answer.get("model_version") == champion:
+                break
+        except OSError:
+            pass
+        time.sleep(2)
+    if answer is None:
+        print(f"\nServing: no answer from {url} (see 'make logs')")
+        return
+    print(
+        f"\nServing: POST {url} with {len(features)} rows -> version "
+        f"{answer['model_version']} predicts {answer['predictions']}"
+    )

@@ -372,6 +372,7 @@ def decide(
         policy = Policy()
     decision = policy.decide(report, override=override, has_labels=has_labels)
     out = decision.to_dict() if hasattr(decision, "to_dict") else dict(decision.__dict__)
+    out = _model_iteration(out, s)
     if dry_run:
         out["reasons"] = [*out.get("reasons", []), f"dry run: {out['action']} not carried out"]
         out["planned_action"], out["action"] = out["action"], "none"
@@ -392,6 +393,41 @@ def decide(
         out["action"],
         "; ".join(out.get("reasons", [])),
     )
+    return out
+
+
+def _model_iteration(out: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """A changed configured model spec turns the decision into a model-iteration full retrain.
+
+    See :mod:`driftline.training.iteration`; without a configured spec, or when it cannot
+    be read, the decision is a data iteration as decided.
+    """
+    from driftline.training.iteration import load_configured_spec, plan_iteration
+    from driftline.training.pipeline import model_spec_of
+    from driftline.training.registry import Registry
+
+    try:
+        configured = load_configured_spec(settings)
+        registry = Registry(settings.model_name, settings.mlflow_tracking_uri)
+        champion = registry.champion()
+        plan = plan_iteration(
+            configured, None if champion is None else model_spec_of(registry, champion)
+        )
+    except Exception as exc:  # noqa: BLE001 - a broken spec file must not stop the batch
+        log.warning("model spec not compared (%s); treating this run as a data iteration", exc)
+        return {**out, "iteration": "data"}
+    out = {**out, "iteration": plan.kind, "spec_fingerprint": plan.fingerprint}
+    if plan.kind == "model":
+        if out.get("override_used") and out.get("action") != "full_retrain":
+            # an explicit override wins; the model iteration waits for the next run
+            out["iteration"] = "data"
+            out["reasons"] = [
+                *out.get("reasons", []),
+                f"{plan.reason} (deferred: the override {out.get('action')} wins)",
+            ]
+        else:
+            out["reasons"] = [*out.get("reasons", []), plan.reason]
+            out["action"] = "full_retrain"
     return out
 
 
@@ -423,10 +459,17 @@ def train(
     drift = _get_json(s, f"drift/{ref.batch_id}.json")
     decision = _get_json(s, f"decisions/{ref.batch_id}.json")
     validation = _get_json(s, f"validation/{ref.batch_id}.json")
+    iteration = (decision or {}).get("iteration", "data")
+    spec = None
+    if iteration == "model":
+        from driftline.training.iteration import load_configured_spec
+
+        spec = load_configured_spec(s)
     log.info(
-        "batch %s: %s on %d batch(es), %d rows",
+        "batch %s: %s (%s iteration) on %d batch(es), %d rows",
         ref.batch_id,
         action,
+        iteration,
         len(frames),
         sum(len(b.frame) for b in frames),
     )
@@ -435,9 +478,12 @@ def train(
         action,
         s,
         history=frames,
+        spec=spec,
         drift_report=drift,
         validation_report=validation,
         decision=decision,
+        iteration=iteration,
+        run_config={"contract": contract.to_dict()},
     )
     out = outcome.to_dict()
     _monitor_call(
@@ -448,6 +494,7 @@ def train(
         mlflow_run_id=out.get("run_id"),
         previous_version=out.get("parent_version"),
         reason=out.get("message"),
+        iteration=out.get("iteration"),
     )
     log.info(out.get("message", ""))
     return out

@@ -22,6 +22,7 @@ Environment variable               Meaning                                     D
 ``DRIFTLINE_S3_PORT``              embedded S3 port (the stack)                ``8333``
 ``DRIFTLINE_MLFLOW_PORT``          embedded MLflow port (the stack)            ``5000``
 ``DRIFTLINE_AIRFLOW_PORT``         embedded Airflow api-server port            ``8080``
+``DRIFTLINE_SERVE_PORT``           online prediction endpoint (serving) port   ``5050``
 ``DRIFTLINE_PORT_BASE``            base of the S3 server's internal ports      ``19300``
 ``DRIFTLINE_STARTUP_TIMEOUT``      seconds each service may take to be healthy ``180``
 ``DRIFTLINE_MAX_BATCH_BYTES``      largest batch file accepted (bytes)         ``268435456`` (256 MiB)
@@ -77,6 +78,7 @@ class Settings:
     port_base: int
     startup_timeout: int
     max_batch_bytes: int = 256 * 2**20
+    serve_port: int = 5050
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,13 +106,14 @@ class Settings:
             port_base=_int(env, "DRIFTLINE_PORT_BASE", 19300),
             startup_timeout=_int(env, "DRIFTLINE_STARTUP_TIMEOUT", 180),
             max_batch_bytes=_int(env, "DRIFTLINE_MAX_BATCH_BYTES", 256 * 2**20),
+            serve_port=_int(env, "DRIFTLINE_SERVE_PORT", 5050),
         )
         settings.validate()
         return settings
 
     def validate(self) -> None:
         """Check every field once; raise :class:`ConfigError` naming the first bad one."""
-        for name in ("s3_port", "mlflow_port", "airflow_port", "port_base"):
+        for name in ("s3_port", "mlflow_port", "airflow_port", "port_base", "serve_port"):
             value = getattr(self, name)
             if not 1 <= value <= 65535:
                 raise ConfigError(fail(f"{name}={value} is not a TCP port", "use 1..65535"))

@@ -1,4 +1,8 @@
-"""The embedded local stack: SeaweedFS S3, the MLflow tracking server and Airflow 3.
+"""The embedded local stack: SeaweedFS S3, the MLflow tracking server, Airflow 3 and serving.
+
+The ``serve`` service is the online prediction endpoint (:mod:`driftline.serving`): it
+is healthy as soon as it answers ``/health`` and picks up ``models:/<name>@champion``
+whenever the alias appears or moves, so it can start before the first model exists.
 
 ``driftline stack up`` (``make up``) starts each service in the background with its
 state and log under ``$DRIFTLINE_STATE_DIR``, waits for each health check with a
@@ -30,7 +34,7 @@ from pathlib import Path
 from driftline.errors import PortInUseError, ServiceError, fail
 from driftline.settings import PROJECT_DIR, Settings
 
-SERVICES = ("s3", "mlflow", "airflow")
+SERVICES = ("s3", "mlflow", "airflow", "serve")
 _CRED_KEYS = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -176,7 +180,7 @@ def _airflow_healthy(body: bytes) -> bool:
 
 
 class Stack:
-    """The three local services, described from :class:`~driftline.settings.Settings`.
+    """The local services, described from :class:`~driftline.settings.Settings`.
 
     Parameters
     ----------
@@ -211,6 +215,7 @@ class Stack:
                 "DRIFTLINE_S3_PORT": str(s.s3_port),
                 "DRIFTLINE_MLFLOW_PORT": str(s.mlflow_port),
                 "DRIFTLINE_AIRFLOW_PORT": str(s.airflow_port),
+                "DRIFTLINE_SERVE_PORT": str(s.serve_port),
                 "DRIFTLINE_PORT_BASE": str(s.port_base),
                 "DRIFTLINE_BUCKET_LANDING": s.bucket_landing,
                 "DRIFTLINE_BUCKET_QUARANTINE": s.bucket_quarantine,
@@ -331,7 +336,21 @@ class Stack:
             url=f"http://127.0.0.1:{s.airflow_port}",
             prepare=self._prepare_airflow,
         )
-        all_services = {"s3": s3, "mlflow": mlflow, "airflow": airflow}
+        serve = Service(
+            name="serve",
+            command=[
+                str(bindir / "driftline"),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(s.serve_port),
+            ],
+            ports=[s.serve_port],
+            health=lambda: _http_ok(f"http://127.0.0.1:{s.serve_port}/health"),
+            url=f"http://127.0.0.1:{s.serve_port}",
+        )
+        all_services = {"s3": s3, "mlflow": mlflow, "airflow": airflow, "serve": serve}
         return {n: all_services[n] for n in self.names}
 
     def _prepare_s3(self) -> None:

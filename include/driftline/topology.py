@@ -42,7 +42,7 @@ class Component:
     args : tuple of str
         Arguments after ``program``.
     program : str
-        Executable: ``"airflow"`` or ``"mlflow"``.
+        Executable: ``"airflow"``, ``"mlflow"`` or ``"driftline"`` (the serving endpoint).
     queues : tuple of str
         Celery queues a worker consumes (empty for other components).
     profile : str or None
@@ -112,7 +112,8 @@ class Topology:
     Parameters
     ----------
     components : tuple of Component
-        Long-running processes started from the Driftline image (Airflow and MLflow).
+        Long-running processes started from the Driftline image (Airflow, MLflow and the
+        serving endpoint).
     backing_services : tuple of str
         Long-running third-party services (database, broker, object store).
     init_jobs : tuple of str
@@ -199,6 +200,13 @@ TOPOLOGY = Topology(
             ),
             program="mlflow",
             deployment_options=("--host", "--port", "--allowed-hosts"),
+        ),
+        # online predictions of models:/<name>@champion (driftline.serving)
+        Component(
+            "serve",
+            ("serve",),
+            program="driftline",
+            deployment_options=("--host", "--port"),
         ),
     ),
     backing_services=("postgres", "redis", "minio"),

@@ -296,7 +296,7 @@ def test_state_lives_in_named_volumes(config, services):
 
 def test_published_ports_bind_to_localhost_by_default(services):
     published = [p for svc in services.values() for p in svc.get("ports", [])]
-    assert {int(p["target"]) for p in published} == {8080, 5000, 9000, 9001, 5555}
+    assert {int(p["target"]) for p in published} == {8080, 5000, 5050, 9000, 9001, 5555}
     assert {p["host_ip"] for p in published} == {"127.0.0.1"}
 
 

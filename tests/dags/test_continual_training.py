@@ -189,3 +189,38 @@ def xcom(dagrun, task_id: str):
     """The return value of ``task_id`` in this run."""
     ti = dagrun.get_task_instance(task_id)
     return ti.xcom_pull(task_ids=task_id, key="return_value")
+
+
+def test_f_dag_trained_versions_rebuild_and_a_spec_change_is_a_model_iteration(
+    pipeline, airflow_db
+):
+    """Every version the DAG trained is rebuilt exactly from its record (driftline
+    reproduce); then a changed configured spec makes the next run a gated model iteration."""
+    from dataclasses import replace
+
+    from driftline import flow
+    from driftline.monitoring import MonitoringStore
+    from driftline.training import reproduce, save_configured_spec
+    from driftline.training.pipeline import model_spec_of
+
+    reg, vs, aliases = versions(pipeline)
+    assert vs  # bootstrap, and the versions the tests above trained
+    for version in vs:
+        result = reproduce(version, pipeline)
+        assert result.matches, result.describe()
+    spec = model_spec_of(reg, reg.client.get_model_version(reg.name, aliases["champion"]))
+    save_configured_spec(replace(spec, estimator="sgd"), pipeline)
+    key = land(pipeline, "iteration.csv", make_frame(1500, seed=7))
+    dagrun, states = run_dag(batch=key)
+    assert dagrun.state == "success", states
+    assert states["full_retrain"] == "success", states
+    batch_id = xcom(dagrun, "resolve_batch")["batch_id"]
+    decision = flow._get_json(pipeline, f"decisions/{batch_id}.json")
+    assert decision["iteration"] == "model" and "model iteration" in decision["reasons"][-1]
+    mine = reg.find(batch_id)
+    assert mine.tags["iteration"] == "model" and model_spec_of(reg, mine).estimator == "sgd"
+    assert xcom(dagrun, "gate_and_promote")["reason"]  # went through the gate
+    store = MonitoringStore.from_env()
+    events = store.model_events(batch_id=batch_id)
+    store.dispose()
+    assert {e["iteration"] for e in events if e["kind"] == "full_retrain"} == {"model"}

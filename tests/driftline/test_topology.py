@@ -90,3 +90,14 @@ def test_mlflow_cli_accepts_the_server_command():
     assert ctx.params["allowed_hosts"] == "mlflow:5000"
     with pytest.raises(click.BadParameter, match="'no-such-app' is not one of"):
         server.make_context("server", ["--app-name", "no-such-app"])
+
+
+def test_driftline_cli_accepts_the_serve_command(capsys):
+    from driftline import cli
+
+    component = TOPOLOGY.component("serve")
+    assert component.program == "driftline"
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*component.command({"--host": "0.0.0.0", "--port": "5050"})[1:], "--help"])
+    assert exit_info.value.code == 0
+    assert "--port" in capsys.readouterr().out

@@ -34,7 +34,7 @@ from driftline.monitoring.notifiers import (
     WebhookNotifier,
     notifiers_from_env,
 )
-from driftline.monitoring.schema import BATCH_STATUSES, MODEL_EVENT_KINDS
+from driftline.monitoring.schema import BATCH_STATUSES, ITERATIONS, MODEL_EVENT_KINDS
 from driftline.monitoring.store import ENV_URL, MonitoringStore, default_url, record
 from driftline.monitoring.summary import prediction_summary
 
@@ -42,6 +42,7 @@ __all__ = [
     "BATCH_STATUSES",
     "ENV_URL",
     "LATEST_VERSION",
+    "ITERATIONS",
     "MIGRATIONS",
     "MODEL_EVENT_KINDS",
     "Alert",

@@ -71,9 +71,15 @@ def _v2(conn: Connection) -> None:
     _create_missing(conn, "step")
 
 
+def _v3(conn: Connection) -> None:
+    _add_missing_columns(conn, "model_event", "iteration")
+    _create_missing(conn, "live_traffic")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "batches, drift, decisions, predictions, performance, model events, alerts", _v1),
     Migration(2, "batch.champion_version and step durations", _v2),
+    Migration(3, "model_event.iteration and live_traffic (online endpoint samples)", _v3),
 )
 #: The schema version this release writes.
 LATEST_VERSION = MIGRATIONS[-1].version

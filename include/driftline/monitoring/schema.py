@@ -5,7 +5,9 @@ One row per batch in ``batch``; per batch the drift statistics of every column
 (``decision``), the prediction distribution per model version (``prediction``), the
 performance metrics once labels arrive (``performance``), the duration of each pipeline
 step (``step``) and the alerts sent (``alert``). ``model_event`` records fine-tunes,
-retrains, promotions, rollbacks and refusals. Every table has a natural unique key so that
+retrains, promotions, rollbacks and refusals, each labelled a ``data`` or ``model``
+iteration (``iteration``). ``live_traffic`` holds one row per sample of the online
+endpoint's requests written to S3 (rows seen and sampled, prediction statistics). Every table has a natural unique key so that
 a retried Airflow task overwrites its own rows instead of adding new ones.
 
 The schema is created and upgraded by :mod:`driftline.monitoring.migrations`; the tables
@@ -33,6 +35,8 @@ metadata = MetaData()
 
 #: Allowed values of ``batch.status``.
 BATCH_STATUSES = ("received", "validated", "quarantined", "processed", "failed")
+#: Allowed values of ``model_event.iteration``.
+ITERATIONS = ("data", "model")
 #: Allowed values of ``model_event.kind``.
 MODEL_EVENT_KINDS = ("fine_tune", "full_retrain", "promotion", "rollback", "refused", "registered")
 
@@ -152,6 +156,7 @@ model_event = Table(
     Column("batch_id", String(_ID)),
     Column("at", _utc(), nullable=False),
     Column("reason", Text),
+    Column("iteration", String(20)),  # added in schema version 3: "data" or "model"
     Index("ix_model_event_at", "at"),
 )
 
@@ -164,6 +169,21 @@ step = Table(  # added in schema version 2
     Column("seconds", Float, nullable=False),
     Column("recorded_at", _utc(), nullable=False),
     UniqueConstraint("batch_id", "step", name="uq_step"),
+)
+
+live_traffic = Table(  # added in schema version 3
+    "live_traffic",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uri", String(900), nullable=False, unique=True),
+    Column("model_version", String(_ID), nullable=False),
+    Column("started_at", _utc(), nullable=False),
+    Column("ended_at", _utc(), nullable=False),
+    Column("requests", Integer, nullable=False),
+    Column("rows_seen", Integer, nullable=False),
+    Column("rows_sampled", Integer, nullable=False),
+    Column("stats", JSON, nullable=False),
+    Index("ix_live_traffic_ended_at", "ended_at"),
 )
 
 alert = Table(

@@ -558,14 +558,20 @@ class MonitoringStore:
         previous_version: str | None = None,
         reason: str | None = None,
         at: datetime | None = None,
+        iteration: str | None = None,
     ) -> None:
         """Record a model event: ``fine_tune``, ``full_retrain``, ``promotion``, ``rollback``,
         ``refused`` (a candidate that failed its gate) or ``registered``.
+
+        ``iteration`` labels a training event: ``data`` (new data, same model spec) or
+        ``model`` (a changed model spec, see :mod:`driftline.training.iteration`).
 
         Idempotent per (kind, batch, version, MLflow run). A promotion or rollback tied to a
         batch sets that batch's champion version.
         """
         _check_choice("model event kind", kind, s.MODEL_EVENT_KINDS)
+        if iteration is not None:
+            _check_choice("iteration", iteration, s.ITERATIONS)
         version = _opt_id("model_version", None if model_version is None else str(model_version))
         _opt_id("batch_id", batch_id)
         key = "|".join((kind, batch_id or "", version or "", mlflow_run_id or ""))
@@ -584,12 +590,68 @@ class MonitoringStore:
                     "batch_id": batch_id,
                     "at": _aware(at) or _now(),
                     "reason": reason,
+                    "iteration": iteration,
                 },
                 ("dedup_key",),
-                update_cols=("previous_version", "reason"),
+                update_cols=("previous_version", "reason", "iteration"),
             )
             if batch_id is not None and version is not None and kind in ("promotion", "rollback"):
                 self._set_batch(conn, batch_id, champion_version=version)
+
+    def record_live_traffic(
+        self,
+        model_version: str,
+        *,
+        uri: str,
+        rows_seen: int,
+        rows_sampled: int,
+        requests: int,
+        started_at: datetime,
+        ended_at: datetime,
+        stats: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record one sample of the online endpoint's traffic (idempotent per ``uri``).
+
+        ``uri`` is the S3 object holding the sampled rows and predictions
+        (:class:`driftline.serving.LiveSampler`); ``rows_seen`` counts every scored row,
+        ``rows_sampled`` the rows in the object.
+        """
+        _check_id("model_version", str(model_version))
+        _check_id("uri", uri, 900)
+        counts = {"rows_seen": rows_seen, "rows_sampled": rows_sampled, "requests": requests}
+        for name, value in counts.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(fail(f"{name}={value!r}", "pass a count >= 0"))
+        with self.engine.begin() as conn:
+            self._upsert(
+                conn,
+                s.live_traffic,
+                {
+                    "uri": uri,
+                    "model_version": str(model_version),
+                    "started_at": _aware(started_at),
+                    "ended_at": _aware(ended_at),
+                    **counts,
+                    "stats": _json(dict(stats or {})),
+                },
+                ("uri",),
+            )
+
+    def live_traffic(
+        self, model_version: str | None = None, last: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Samples of live traffic, oldest first (the ``last`` newest when given)."""
+        q = select(s.live_traffic)
+        if model_version is not None:
+            q = q.where(s.live_traffic.c.model_version == str(model_version))
+        q = q.order_by(s.live_traffic.c.ended_at.desc(), s.live_traffic.c.id.desc())
+        if last is not None:
+            q = q.limit(int(last))
+        with self.engine.connect() as conn:
+            rows = [
+                {k: v for k, v in _row(r).items() if k != "id"} for r in conn.execute(q).mappings()
+            ]
+        return rows[::-1]
 
     def record_step(self, batch_id: str, step: str, seconds: float) -> None:
         """Record how long a pipeline step took on a batch (a retry overwrites it)."""

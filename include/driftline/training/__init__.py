@@ -13,6 +13,8 @@ module                 concept
 ``registry``           :class:`Registry`: versions, ``challenger`` / ``champion`` aliases
 ``gate``               :class:`BootstrapGate`, :class:`McNemarGate` -> :class:`GateResult`
 ``inference``          :func:`score_batch`, :func:`write_predictions`, :func:`prediction_stats`
+``iteration``          :func:`plan_iteration`: data vs model iteration (spec fingerprints)
+``reproduce``          :func:`reproduce`: rebuild a version from its record, compare predictions
 ``pipeline``           one call per DAG task: :func:`bootstrap`, :func:`train_and_log`,
                        :func:`gate_and_promote`, :func:`rollback_champion`,
                        :func:`score_and_write`
@@ -25,6 +27,14 @@ from driftline.training.inference import (
     prediction_stats,
     score_batch,
     write_predictions,
+)
+from driftline.training.iteration import (
+    ITERATIONS,
+    IterationPlan,
+    load_configured_spec,
+    plan_iteration,
+    save_configured_spec,
+    spec_fingerprint,
 )
 from driftline.training.metrics import GATE_METRICS, evaluate, row_scores
 from driftline.training.pipeline import (
@@ -47,6 +57,7 @@ from driftline.training.registry import (
     promote,
     rollback,
 )
+from driftline.training.reproduce import Reproduction, reproduce
 from driftline.training.spec import ESTIMATORS, ModelSpec, build_pipeline
 from driftline.training.strategies import (
     FineTune,
@@ -58,6 +69,7 @@ from driftline.training.strategies import (
 )
 from driftline.training.tracking import (
     LoggedRun,
+    code_version,
     find_logged_run,
     log_training,
     pip_requirements,
@@ -71,6 +83,7 @@ __all__ = [
     "CHAMPION",
     "ESTIMATORS",
     "GATE_METRICS",
+    "ITERATIONS",
     "PREVIOUS",
     "Action",
     "AliasMove",
@@ -82,12 +95,14 @@ __all__ = [
     "FullRetrain",
     "Gate",
     "GateResult",
+    "IterationPlan",
     "LoggedRun",
     "McNemarGate",
     "ModelSpec",
     "Policy",
     "PromotionOutcome",
     "Registry",
+    "Reproduction",
     "Scored",
     "Strategy",
     "TrainOutcome",
@@ -98,22 +113,28 @@ __all__ = [
     "bootstrap",
     "bootstrap_means",
     "build_pipeline",
+    "code_version",
     "evaluate",
     "find_logged_run",
     "fine_tune",
     "frame_digest",
     "full_retrain",
     "gate_and_promote",
+    "load_configured_spec",
     "log_training",
     "pip_requirements",
+    "plan_iteration",
     "prediction_stats",
     "promote",
     "reference_profile",
+    "reproduce",
     "rollback",
     "rollback_champion",
     "row_scores",
+    "save_configured_spec",
     "score_and_write",
     "score_batch",
+    "spec_fingerprint",
     "split_holdout",
     "train_and_log",
     "write_predictions",

@@ -99,6 +99,7 @@ class TrainOutcome:
     reused: bool = False
     metrics: Mapping[str, float] = field(default_factory=dict)
     message: str = ""
+    iteration: str = "data"
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -192,12 +193,16 @@ def train_and_log(
     validation_report: Any = None,
     decision: Any = None,
     trigger: str | None = None,
+    iteration: str = "data",
+    run_config: Mapping[str, Any] | None = None,
 ) -> TrainOutcome:
     """Train for ``action`` on the batch ``batch_id`` (the last of ``history``), log, register.
 
     ``history`` holds the labelled batches oldest first and ends with the new batch.
     ``spec`` defaults to the champion's. Returns without training when ``action`` is
-    ``none`` or when the batch already has a registered version.
+    ``none`` or when the batch already has a registered version. ``iteration`` labels the
+    run ``data`` (same spec, new data) or ``model`` (a changed spec,
+    :mod:`driftline.training.iteration`); ``run_config`` adds to its reproducibility record.
     """
     s = settings or get_settings()
     cfg = config or TrainingConfig()
@@ -234,6 +239,7 @@ def train_and_log(
             tags.get("parent_version"),
             True,
             message=f"batch {batch_id} already has version {existing.version}; nothing trained",
+            iteration=tags.get("iteration", "data"),
         )
     parent = None if champion is None else str(champion.version)
     with _step(batch_id, "looking up earlier runs", registry, "check MLflow and retry"):
@@ -259,13 +265,19 @@ def train_and_log(
                 validation_report=validation_report,
                 decision=decision,
                 tracking_uri=s.mlflow_tracking_uri,
+                iteration=iteration,
+                run_config={
+                    "holdout_fraction": cfg.holdout_fraction,
+                    "threads": cfg.threads,
+                    **dict(run_config or {}),
+                },
             )
         metrics = dict(result.metrics)
         reused = False
     else:  # an earlier attempt logged the run but did not register it
         metrics, reused = {}, True
         parent, trigger = logged.parent_version, logged.trigger
-    version = _register(batch_id, logged, registry, trigger, parent)
+    version = _register(batch_id, logged, registry, trigger, parent, iteration)
     return TrainOutcome(
         batch_id,
         logged.strategy,
@@ -275,8 +287,9 @@ def train_and_log(
         parent,
         reused,
         metrics,
-        f"batch {batch_id}: {logged.strategy} logged as run {logged.run_id}, "
-        f"registered as version {version} (challenger)",
+        f"batch {batch_id}: {logged.strategy} ({iteration} iteration) logged as run "
+        f"{logged.run_id}, registered as version {version} (challenger)",
+        iteration,
     )
 
 
@@ -333,7 +346,12 @@ def _train(
 
 
 def _register(
-    batch_id: str, logged: LoggedRun, registry: Registry, trigger: str, parent: str | None
+    batch_id: str,
+    logged: LoggedRun,
+    registry: Registry,
+    trigger: str,
+    parent: str | None,
+    iteration: str = "data",
 ) -> str:
     todo = "retry train_and_log (it reuses the logged run)"
     with _step(batch_id, f"registering run {logged.run_id}", registry, todo):
@@ -345,6 +363,7 @@ def _register(
             trigger=trigger,
             parent_version=parent,
             model_id=logged.model_id,
+            extra_tags={"iteration": iteration},
         )
     version_id = str(version.version)
     with _step(batch_id, f"checking that version {version_id} loads", registry, todo):
@@ -453,8 +472,17 @@ def _gate(registry: Registry, version: Any, champion: str, cfg: TrainingConfig) 
     spec = model_spec_of(registry, version)
     holdout = load_holdout(run_id, registry.tracking_uri)
     gate = cfg.gate_for(spec)
+    champion_spec = model_spec_of(
+        registry, registry.client.get_model_version(registry.name, champion)
+    )
+    inputs = spec
+    if set(champion_spec.features) - set(spec.features):
+        # a model iteration dropped features: give both models every column either needs
+        # (each Pipeline selects its own columns by name)
+        extra = tuple(c for c in champion_spec.features if c not in spec.features)
+        inputs = replace(spec, numeric=spec.numeric + extra)
     return gate.evaluate(
-        registry.load(champion), registry.load(str(version.version)), holdout, spec
+        registry.load(champion), registry.load(str(version.version)), holdout, inputs
     )
 
 

@@ -17,6 +17,13 @@
   the distribution the model was last fitted to — with the model's predicted
   probabilities and hold-out performance; the next drift check compares against it) and
   ``holdout/holdout.parquet`` (the rows the gate scores);
+* reproducibility: tags ``driftline.code_version`` (package version), ``driftline.git_commit``
+  (when the code runs from a git checkout), ``driftline.spec_fingerprint`` and
+  ``driftline.iteration`` (``data`` or ``model``, :mod:`driftline.training.iteration`); the
+  artifact ``reproducibility/record.json`` (:func:`reproducibility_record`: code version,
+  package versions, the full configuration — spec, strategy and window, hold-out fraction,
+  threads, parent version, data contract — and the URI, digest and row count of every
+  batch used), from which ``driftline reproduce`` rebuilds the model;
 * the model (``mlflow.sklearn.log_model`` with a signature, an input example, explicit
   pinned pip requirements and the skops format), then the tag ``driftline.complete=true``.
 
@@ -64,6 +71,99 @@ class LoggedRun:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+#: Version of the ``reproducibility/record.json`` layout.
+RECORD_FORMAT = 1
+
+
+def code_version() -> dict[str, Any]:
+    """Driftline's package version, the git commit (if any) and the key package versions."""
+    import platform
+
+    from driftline import __version__
+
+    out: dict[str, Any] = {
+        "driftline": __version__,
+        "git_commit": None,
+        "git_dirty": None,
+        "python": platform.python_version(),
+        "packages": {},
+    }
+    for pkg in PINNED_PACKAGES:
+        try:
+            out["packages"][pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out["packages"][pkg] = None
+    out.update(_git_state())
+    return out
+
+
+def _git_state() -> dict[str, Any]:
+    """``git_commit`` / ``git_dirty`` of the project checkout; ``None`` without git."""
+    import subprocess
+
+    from driftline.settings import PROJECT_DIR
+
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(
+                ["git", "-C", str(PROJECT_DIR), *args],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if not commit:
+        return {"git_commit": None, "git_dirty": None}
+    status = git("status", "--porcelain", "--untracked-files=no", "--", "include", "dags")
+    return {"git_commit": commit, "git_dirty": None if status is None else bool(status)}
+
+
+def reproducibility_record(
+    result: TrainResult,
+    *,
+    batch_id: str,
+    parent_version: str | None,
+    holdout: pd.DataFrame | None,
+    iteration: str,
+    run_config: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Everything :func:`driftline.training.reproduce.reproduce` needs to rebuild the model."""
+    from driftline.training.iteration import spec_fingerprint
+    from driftline.training.window import frame_digest
+
+    batches = [] if result.data is None else list(result.data.batches)
+    return {
+        "format": RECORD_FORMAT,
+        "code": code_version(),
+        "batch_id": batch_id,
+        "iteration": iteration,
+        "parent_version": parent_version,
+        "spec": result.spec.to_dict(),
+        "spec_fingerprint": spec_fingerprint(result.spec),
+        "strategy": result.strategy,
+        "strategy_params": dict(result.params),
+        "batches": [
+            {
+                "batch_id": b.batch_id,
+                "uri": b.source,
+                "digest": b.digest,
+                "rows_used": len(b.frame),
+                "frame_digest": frame_digest(b.frame),
+            }
+            for b in batches
+        ],
+        "holdout": None
+        if holdout is None
+        else {"rows": len(holdout), "frame_digest": frame_digest(holdout)},
+        "config": dict(run_config or {}),
+    }
 
 
 def pip_requirements(packages: tuple[str, ...] = PINNED_PACKAGES) -> list[str]:
@@ -213,8 +313,14 @@ def log_training(
     decision: Any = None,
     extra_params: Mapping[str, Any] | None = None,
     tracking_uri: str | None = None,
+    iteration: str = "data",
+    run_config: Mapping[str, Any] | None = None,
 ) -> LoggedRun:
-    """Log ``result`` and everything needed to audit and gate it (module docstring)."""
+    """Log ``result`` and everything needed to audit, gate and rebuild it (module docstring).
+
+    ``iteration`` is ``data`` or ``model``; ``run_config`` adds configuration to the
+    reproducibility record (hold-out fraction, threads, data contract, ...).
+    """
     import mlflow
     import mlflow.sklearn
     from mlflow.models import infer_signature
@@ -239,11 +345,23 @@ def log_training(
     holdout_metrics = (
         evaluate(model, holdout, spec, prefix="holdout_") if holdout is not None else {}
     )
+    record = reproducibility_record(
+        result,
+        batch_id=batch_id,
+        parent_version=parent_version,
+        holdout=holdout,
+        iteration=iteration,
+        run_config=run_config,
+    )
     tags = {
         f"{TAG}batch_id": batch_id,
         f"{TAG}strategy": result.strategy,
         f"{TAG}trigger": trigger,
         f"{TAG}parent_version": parent_version or "none",
+        f"{TAG}iteration": iteration,
+        f"{TAG}spec_fingerprint": record["spec_fingerprint"],
+        f"{TAG}code_version": record["code"]["driftline"],
+        f"{TAG}git_commit": record["code"]["git_commit"] or "none",
     }
     with mlflow.start_run(run_name=f"{batch_id}-{result.strategy}", tags=tags) as run:
         params = {
@@ -286,6 +404,7 @@ def log_training(
             "drift/report.html": _drift_html(drift_report, drift_html),
             "validation/report.json": _as_json(validation_report),
             "reference/profile.json": profile.to_json(),
+            "reproducibility/record.json": json.dumps(record, indent=2, default=str),
         }
         with tempfile.TemporaryDirectory(prefix="driftline-run-") as tmp:
             for rel, text in texts.items():
