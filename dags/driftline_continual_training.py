@@ -12,6 +12,8 @@ alias only moves in ``gate_and_promote``, after the challenger is logged and loa
 
 from __future__ import annotations
 
+import os
+
 import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
@@ -29,7 +31,9 @@ PARAMS = {
         "Empty: the oldest claimed batch.",
     ),
     "strategy": Param(
-        "auto",
+        # runs not started from the form (asset, cron) use the default: DRIFTLINE_TRAINING_STRATEGY
+        # (e.g. "none": monitor only, never train), else auto
+        os.environ.get("DRIFTLINE_TRAINING_STRATEGY", "auto"),
         enum=["auto", "none", "fine_tune", "full_retrain"],
         title="Strategy override",
         description="auto lets the drift policy decide.",

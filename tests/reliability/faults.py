@@ -8,6 +8,7 @@ known parent), never on a process found by name alone.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -140,6 +141,9 @@ def restart_service(stack: Any, name: str) -> None:
 class PrivatePostgres:
     """A throw-away PostgreSQL server in ``root`` on ``port`` (trust auth, user postgres).
 
+    ``root`` must be reachable by the ``postgres`` user when the tests run as root
+    (PostgreSQL refuses to run as root; its tools then run through ``runuser``).
+
     Never the shared server: restart faults are injected with ``pg_ctl restart`` on
     this one only.
     """
@@ -156,21 +160,31 @@ class PrivatePostgres:
     def data(self) -> Path:
         return self.root / "data"
 
+    def _run(self, *command: str, timeout: float = 120) -> None:
+        # PostgreSQL refuses to run as root: then run its tools as the postgres user
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        out = subprocess.run(
+            [*prefix, *command], capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"{command[0]} failed: {out.stderr.strip()[-800:]}")
+
     def _ctl(self, *args: str, timeout: float = 120) -> None:
         opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
-        subprocess.run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", opts, *args],
-            check=True,
-            capture_output=True,
+        self._run(
+            str(PG_BIN / "pg_ctl"),
+            *("-D", str(self.data), "-l", str(self.log), "-o", opts, *args),
             timeout=timeout,
         )
 
     def start(self) -> PrivatePostgres:
         if not self.data.exists():
-            subprocess.run(
-                [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust"],
-                check=True,
-                capture_output=True,
+            self.root.mkdir(parents=True, exist_ok=True)
+            if os.geteuid() == 0:
+                shutil.chown(self.root, "postgres", "postgres")
+            self._run(
+                str(PG_BIN / "initdb"),
+                *("-D", str(self.data), "-U", "postgres", "--auth=trust"),
                 timeout=180,
             )
         self._ctl("start", "-w", "-t", "120")
@@ -183,6 +197,11 @@ class PrivatePostgres:
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
             self._ctl("stop", "-m", "immediate", "-w", "-t", "60")
+
+    def remove(self) -> None:
+        """Stop the server and delete its folder."""
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
 
     def create_database(self, name: str) -> str:
         subprocess.run(
