@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from driftline import batches, s3
 
@@ -102,7 +104,7 @@ def _training_runs_since(api: Any, since: str) -> list[dict[str, Any]]:
     runs, offset = [], 0
     while True:
         page = api.get(
-            f"/api/v2/dags/{TRAINING}/dagRuns?run_after_gte={since}&limit=100&offset={offset}"
+            f"/api/v2/dags/{TRAINING}/dagRuns?run_after_gte={quote(since)}&limit=100&offset={offset}"
         )
         runs.extend(page["dag_runs"])
         offset += 100
@@ -195,9 +197,11 @@ def run_load(
             )["value"]
         except Exception:  # noqa: BLE001 - skipped runs have no XCom
             continue
-        value = json.loads(value) if isinstance(value, str) else value
-        if isinstance(value, dict) and str(value.get("batch_id", "")).startswith("load-"):
-            run_batches[value["batch_id"]] += 1
+        # the stored (serialized) form: find the batch id in it whatever the envelope
+        text = value if isinstance(value, str) else json.dumps(value)
+        found = re.search(r"""["']batch_id["']:\s*["'](load-[^"']+)["']""", text)
+        if found:
+            run_batches[found.group(1)] += 1
     return LoadResult(
         n=n,
         put_seconds=put_seconds,

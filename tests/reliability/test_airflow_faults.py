@@ -89,19 +89,32 @@ def wait_task_running(api, run_id: str, task_id: str, timeout: float = 1200) -> 
 def component_pids(info, name: str) -> list[int]:
     """Live processes of Airflow component ``name`` (standalone's or a restarted one)."""
     root = service_pid(info.stack, "airflow")
-    # standalone's direct children (their own children, e.g. the log server, share the name)
-    found = [p for p in children(root) if cmdline(p).endswith(f"airflow {name}")]
+    # standalone's direct children (their own children, e.g. the log server, share the name);
+    # some set a process title such as "airflow api_server -- host:... port:..."
+    titles = (f"airflow {name}", f"airflow {name.replace('-', '_')} ")
+    found = [p for p in children(root) if cmdline(p).endswith(titles[0]) or titles[1] in cmdline(p)]
     found += [p.pid for p in info.extra if p.poll() is None and p.args[-1] == name]
     return found
 
 
-def revive(info) -> list[str]:
-    """Start again any Airflow component that died (as a process supervisor would)."""
-    started = []
-    for name in COMPONENTS:
-        if not component_pids(info, name):
-            info.start_component(name)  # a fresh process, outside standalone
-            started.append(name)
+def revive(info, watch: float = 120.0) -> list[str]:
+    """Start again any Airflow component that dies within ``watch`` s (as a supervisor would).
+
+    Components notice a lost database at different times (a scheduler first shuts its
+    executor down), so this watches for a while rather than looking once.
+    """
+    started: list[str] = []
+    root = service_pid(info.stack, "airflow")
+    deadline = time.monotonic() + watch
+    while time.monotonic() < deadline:
+        for name in COMPONENTS:
+            if not component_pids(info, name):
+                log(
+                    f"{name} died; standalone's components: {[cmdline(p)[-50:] for p in children(root)]}"
+                )
+                info.start_component(name)  # a fresh process, outside standalone
+                started.append(name)
+        time.sleep(3)
     return started
 
 
@@ -178,7 +191,6 @@ def test_metadata_database_restarted_mid_run(pg_stack):
     wait_task_running(api, run, "full_retrain")
     info.postgres.restart()
     log(f"restarted the metadata database during {run}")
-    time.sleep(20)  # let components notice
     started = revive(info)
     log(f"components restarted after the database restart: {started or 'none'}")
 
@@ -192,5 +204,6 @@ def test_metadata_database_restarted_mid_run(pg_stack):
         )
         state = wait_run(api, run)
     assert state == "success", api.task_states(DAG, run)
+    log(f"{run}: success, tasks {api.task_states(DAG, run)}")
     check_batch_done(info, ref, before)
     assert all(alive(p) for name in COMPONENTS for p in component_pids(info, name))
