@@ -75,10 +75,10 @@ class RunWatcher(threading.Thread):
         self.api, self.every = api, every
         self.max = {TRAINING: 0, SENSOR: 0}
         self.samples = 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             for dag_id in self.max:
                 try:
                     running = self.api.get(f"/api/v2/dags/{dag_id}/dagRuns?state=running&limit=1")
@@ -86,10 +86,10 @@ class RunWatcher(threading.Thread):
                 except Exception:  # noqa: BLE001 - a slow answer is skipped, not fatal
                     continue
             self.samples += 1
-            self._stop.wait(self.every)
+            self._halt.wait(self.every)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(30)
 
 
