@@ -14,6 +14,8 @@ A batch without labels can take a label-free branch (``recalibrate_priors``,
 
 from __future__ import annotations
 
+import os
+
 import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
@@ -31,7 +33,9 @@ PARAMS = {
         "Empty: the oldest claimed batch.",
     ),
     "strategy": Param(
-        "auto",
+        # runs not started from the form (asset, cron) use the default: DRIFTLINE_TRAINING_STRATEGY
+        # (e.g. "none": monitor only, never train), else auto
+        os.environ.get("DRIFTLINE_TRAINING_STRATEGY", "auto"),
         enum=[
             "auto",
             "none",

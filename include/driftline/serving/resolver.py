@@ -173,8 +173,7 @@ class ChampionResolver:
     def _load(self, client: Any, version: str) -> ServedModel:
         import mlflow.pyfunc
 
-        uri = f"models:/{self.name}/{version}"
-        pyfunc = mlflow.pyfunc.load_model(uri)
+        pyfunc = mlflow.pyfunc.load_model(f"models:/{self.name}/{version}")
         try:
             raw = pyfunc.get_raw_model()
         except Exception:  # noqa: BLE001 - flavours without a raw model

@@ -104,8 +104,9 @@ class Registry:
 
         try:
             found = list(self.client.search_model_versions(f"name='{_quote(self.name)}'"))
-        except MlflowException:  # no such model yet
-            return []
+        except MlflowException as exc:
+            self._raise_unless_missing(exc, "listing the versions")
+            return []  # no such model yet
         return sorted(found, key=lambda v: int(v.version))
 
     def alias(self, alias: str) -> Any | None:
@@ -119,9 +120,25 @@ class Registry:
 
         try:
             model = self.client.get_registered_model(self.name)
-        except MlflowException:
-            return {}
+        except MlflowException as exc:
+            self._raise_unless_missing(exc, "reading the aliases")
+            return {}  # no such model yet
         return {k: str(v) for k, v in (model.aliases or {}).items()}
+
+    def _raise_unless_missing(self, exc: Exception, what: str) -> None:
+        """Re-raise an MLflow error unless it says the model does not exist.
+
+        An unreachable tracking server must not look like a model without versions or
+        aliases (callers would then report "no champion" or bootstrap a second one).
+        """
+        if getattr(exc, "error_code", None) == "RESOURCE_DOES_NOT_EXIST":
+            return
+        raise ServiceError(
+            fail(
+                f"MLflow {what} of {self.name} failed ({exc})",
+                f"check the tracking server at {self.tracking_uri}, then retry",
+            )
+        ) from exc
 
     def champion(self) -> Any | None:
         return self.alias(CHAMPION)

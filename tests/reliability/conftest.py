@@ -1,0 +1,176 @@
+"""Fixtures of the reliability tests: private stacks that the tests may break.
+
+The session-wide ``services`` and ``full_stack`` stacks are shared with other tests, so
+faults are injected only into the private stacks made here: ``own_services`` (S3 +
+MLflow, one per module) and ``pg_stack`` (S3 + MLflow + Airflow standalone whose
+metadata database is a private PostgreSQL server, bootstrapped, one per session).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import _free_block, test_settings
+from tests.reliability.faults import PrivatePostgres, poll
+
+
+def _export(stack) -> dict[str, str]:
+    saved = dict(os.environ)
+    for key, value in stack.env().items():
+        if key.startswith(("DRIFTLINE_", "AWS_", "MLFLOW_")) or key == "AIRFLOW_CONN_AWS_DEFAULT":
+            os.environ[key] = value
+    return saved
+
+
+def _with_creds(settings):
+    from driftline.stack import load_or_create_credentials
+
+    creds = load_or_create_credentials(settings)
+    return settings.with_(
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+@pytest.fixture(scope="module")
+def own_services(tmp_path_factory):
+    """A private S3 + MLflow stack ``(settings, stack)`` that tests may stop and restart."""
+    from driftline.stack import Stack
+
+    settings = test_settings(tmp_path_factory.mktemp("faults"), DRIFTLINE_STARTUP_TIMEOUT="300")
+    stack = Stack(settings, ["s3", "mlflow"])
+    try:
+        stack.up(progress=lambda m: print(m, file=sys.stderr))
+        saved = _export(stack)
+        yield _with_creds(settings), stack
+        os.environ.clear()
+        os.environ.update(saved)
+    finally:
+        stack.down(progress=lambda m: None)
+
+
+@pytest.fixture(scope="session")
+def pg_stack(tmp_path_factory):
+    """S3 + MLflow + Airflow standalone (LocalExecutor) on a private PostgreSQL, bootstrapped."""
+    from driftline.airflow_api import AirflowAPI
+    from driftline.stack import Stack, load_or_create_credentials
+
+    state = tmp_path_factory.mktemp("pgstack")
+    postgres = PrivatePostgres(Path(tempfile.mkdtemp(prefix="driftline-pg-")), _free_block(2))
+    postgres.root.chmod(0o755)
+    settings = test_settings(
+        state,
+        DRIFTLINE_STARTUP_TIMEOUT="400",
+        DRIFTLINE_MODEL_NAME=f"rel-{uuid.uuid4().hex[:6]}",
+    )
+    stack = Stack(settings)
+    saved = dict(os.environ)
+    info = None
+    try:
+        conn = postgres.start().create_database("airflow")
+        for key in list(os.environ):
+            if key.startswith("AIRFLOW"):
+                del os.environ[key]
+        os.environ.update(AIRFLOW_OVERRIDES | {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": conn})
+        try:
+            stack.up(progress=lambda m: print(m, file=sys.stderr))
+            env = stack.env()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        settings = _with_creds(settings)
+        creds = load_or_create_credentials(settings)
+        api = AirflowAPI(
+            f"http://127.0.0.1:{settings.airflow_port}",
+            "admin",
+            creds["DRIFTLINE_AIRFLOW_ADMIN_PASSWORD"],
+        )
+        for dag_id in (
+            "driftline_bootstrap",
+            "driftline_landing_sensor",
+            "driftline_continual_training",
+        ):
+            api.wait_for_dag(dag_id, timeout=400)
+        run = api.trigger(
+            "driftline_bootstrap", {"reference": "builtin:elec2", "target": "class", "rows": 1344}
+        )
+        path = f"/api/v2/dags/driftline_bootstrap/dagRuns/{run}"
+        state = poll(  # tolerant of slow answers on a busy machine
+            lambda: api.get(path)["state"] in ("success", "failed") and api.get(path)["state"],
+            1200,
+            "the bootstrap run",
+            every=3,
+        )
+        assert state == "success"
+        info = PgStackInfo(settings, stack, postgres, api, env)
+        yield info
+    finally:
+        for proc in info.extra if info is not None else []:
+            stop_process(proc)
+        stack.down(progress=lambda m: None)
+        postgres.remove()
+
+
+#: Faster detection of dead tasks and schedulers than Airflow's production defaults.
+AIRFLOW_OVERRIDES = {
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "30",
+    "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": "30",
+    "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+    # batches the sensor brings in take the cheap path (the fault tests pass a strategy)
+    "DRIFTLINE_TRAINING_STRATEGY": "none",
+}
+
+
+@dataclass
+class PgStackInfo:
+    """What :func:`pg_stack` yields; ``env`` is the Airflow components' environment."""
+
+    settings: Any
+    stack: Any
+    postgres: PrivatePostgres
+    api: Any
+    env: dict[str, str]
+    extra: list = field(default_factory=list)
+
+    def start_component(self, command: str) -> subprocess.Popen:
+        """Start ``airflow <command>`` (e.g. a replacement scheduler) with the stack's env.
+
+        It runs in its own process group, logs to ``<state>/logs/<command>-N.log`` and is
+        stopped when the session ends.
+        """
+        log = self.settings.state_dir / "logs" / f"{command}-{len(self.extra) + 1}.log"
+        airflow = str(Path(sys.executable).parent / "airflow")
+        with open(log, "ab") as fh:
+            proc = subprocess.Popen(  # noqa: S603 - fixed command
+                [airflow, command],
+                env=self.env,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=str(self.settings.state_dir),
+                start_new_session=True,
+            )
+        self.extra.append(proc)
+        return proc
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """Stop a process started by :meth:`PgStackInfo.start_component` and its group."""
+    from driftline.stack import _terminate_group
+
+    if proc.poll() is None:
+        _terminate_group(proc.pid)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
