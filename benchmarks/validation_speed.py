@@ -42,8 +42,14 @@ rows = [
     ("GX checkpoint run only", timed(lambda: v.run(frame, "x"))),
     ("validate(DataFrame), warm", timed(lambda: validate(batch, contract, batch_id="w"))),
     ("validate(CSV file), warm", timed(lambda: validate(tmp / "b.csv", contract, batch_id="w"))),
-    ("validate(Parquet file), warm", timed(lambda: validate(tmp / "b.parquet", contract, batch_id="w"))),
-    ("validate(DataFrame) + Data Docs, warm", timed(lambda: validate(batch, contract, batch_id="w", docs_dir=tmp / "docs"))),
+    (
+        "validate(Parquet file), warm",
+        timed(lambda: validate(tmp / "b.parquet", contract, batch_id="w")),
+    ),
+    (
+        "validate(DataFrame) + Data Docs, warm",
+        timed(lambda: validate(batch, contract, batch_id="w", docs_dir=tmp / "docs")),
+    ),
 ]
 print(f"10,000 rows x 8 columns, {v.n_checks} expectations; warm rows: 9 repeats")
 print(f"{'step':<48} {'min s':>7} {'median s':>9}")
