@@ -105,12 +105,13 @@ def port_block(size: int, low: int = 20000) -> int:
 
 def settings_ports() -> dict[str, str]:
     """``DRIFTLINE_*_PORT`` variables for a deployment on fresh ports outside the ephemeral range."""
-    base = port_block(12)
+    base = port_block(13)
     return {
         "DRIFTLINE_PORT_BASE": str(base),
         "DRIFTLINE_S3_PORT": str(base + 9),
         "DRIFTLINE_MLFLOW_PORT": str(base + 10),
         "DRIFTLINE_AIRFLOW_PORT": str(base + 11),
+        "DRIFTLINE_SERVE_PORT": str(base + 12),
     }
 
 
@@ -348,6 +349,15 @@ class NativeTopology:
                     fail(f"no health check for {component.service}", "add one in driftline.native")
                 )
             plan.append(NativeProcess(component.service, component.command(), extra, check))
+        serve = self.topology.component("serve")
+        plan.append(
+            NativeProcess(
+                serve.service,
+                serve.command({"--host": "127.0.0.1", "--port": str(s.serve_port)}),
+                {},
+                lambda: _http_ok(f"http://127.0.0.1:{s.serve_port}/health"),
+            )
+        )
         return plan
 
     def _state_path(self, *parts: str) -> Path:
@@ -395,10 +405,14 @@ class NativeTopology:
             self._run(("airflow", "db", "migrate"), env, "airflow-db-migrate")
             timings["airflow db migrate"] = time.monotonic() - t0
             self.processes = self._plan()
-            # MLflow first (the workers need it), then every Airflow component at once:
-            # they coordinate through the database and the broker, not through start order.
-            mlflow, *airflow = self.processes
-            for group in ([mlflow], airflow):
+            # MLflow first (the workers need it), then the api-server (workers report every
+            # task through its execution API: a task started before it answers fails its
+            # try), then every other component at once: they coordinate through the
+            # database and the broker, not through start order.
+            mlflow, *rest = self.processes
+            api = [p for p in rest if p.service == "airflow-apiserver"]
+            others = [p for p in rest if p.service != "airflow-apiserver"]
+            for group in ([mlflow], api, others):
                 t0 = time.monotonic()
                 for process in group:
                     self._start(process, env)

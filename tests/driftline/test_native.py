@@ -68,6 +68,16 @@ def test_every_component_runs_its_topology_command(native):
         if component.program == "mlflow":
             command = command[2:]  # after: bash docker/mlflow/entrypoint.sh
             assert command[: len(component.argv)] == component.argv
+        elif component.deployment_options:  # serve: its address and port appended
+            assert command[: len(component.argv)] == component.argv
+            options = dict(
+                zip(
+                    command[len(component.argv) :: 2],
+                    command[len(component.argv) + 1 :: 2],
+                    strict=True,
+                )
+            )
+            assert set(options) == set(component.deployment_options)
         else:
             assert command == component.command()
     assert all(topo.alive().values()), topo.alive()

@@ -41,6 +41,16 @@ def test_plan_runs_every_always_on_component_with_its_topology_command(topo):
             )
             assert command[2 : 2 + len(component.argv)] == component.argv
             assert set(options) == set(component.deployment_options)
+        elif component.deployment_options:  # serve: its address and port appended
+            assert command[: len(component.argv)] == component.argv
+            options = dict(
+                zip(
+                    command[len(component.argv) :: 2],
+                    command[len(component.argv) + 1 :: 2],
+                    strict=True,
+                )
+            )
+            assert set(options) == set(component.deployment_options)
         else:
             assert command == component.command()
 
