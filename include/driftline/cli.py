@@ -151,6 +151,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         threads=args.threads or None,
         progress_every=args.progress_every,
         label_free=args.label_free,
+        label_fraction=args.label_fraction,
     )
     config.check()
     t0 = time.monotonic()
@@ -173,6 +174,41 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         print(f"Chart also copied to {args.chart}")
     print(f"Done in {time.monotonic() - t0:.0f} s")
     return 0
+
+
+def cmd_bench_policies(args: argparse.Namespace) -> int:
+    """Every policy on every stream of the suite and label regime; table, targets, chart."""
+    from pathlib import Path
+
+    from driftline.backtest import REGIMES, STREAMS, run_suite
+
+    if args.list:
+        for name, spec in STREAMS.items():
+            print(f"{name:<12} {spec.drift:<26} {spec.task:<15} batches of {spec.batch_size}")
+        print("regimes: " + ", ".join(REGIMES))
+        return 0
+    out = Path(args.out) if args.out else Settings.from_env().state_dir / "bench-policies"
+    streams = [s.strip() for s in args.streams.split(",")] if args.streams else None
+    regimes = [r.strip() for r in args.regimes.split(",")] if args.regimes else None
+    t0 = time.monotonic()
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    suite = run_suite(
+        streams,
+        regimes,
+        seed=args.seed,
+        validate=not args.no_validate,
+        estimator=args.estimator,
+        progress=progress,
+        max_batches=args.max_batches,
+    )
+    paths = suite.save(out)
+    print(f"\n{suite.to_markdown()}\n")
+    print(f"Files in {out}: " + ", ".join(p.name for p in paths.values()))
+    print(f"Done in {time.monotonic() - t0:.0f} s")
+    return 0 if all(ok for _, _, ok in suite.targets()) or not args.check else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,12 +297,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--estimator", choices=["mlp", "sgd", "hgb"], help="default: the ModelSpec's")
     p.add_argument("--time-column", help="sort by this column (not used as a feature)")
-    p.add_argument("--alpha", type=float, default=0.05, help="level of drift tests and gate")
+    p.add_argument(
+        "--alpha", type=float, help="level of the driftline drift tests (default: the policy's)"
+    )
     p.add_argument(
         "--concept",
         choices=["performance_drop", "adwin", "ddm"],
-        default="performance_drop",
-        help="concept-drift test of the driftline policy",
+        help="concept-drift test of the driftline policy (default: the policy's)",
+    )
+    p.add_argument(
+        "--label-fraction",
+        type=float,
+        default=1.0,
+        help="share of each batch's rows that ever get a label (default 1)",
     )
     p.add_argument("--rolling", type=int, default=4, help="batches of the rolling mean")
     p.add_argument("--no-validate", action="store_true", help="skip data-contract validation")
@@ -281,6 +324,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chart", help="also copy the chart PNG to this path")
     p.add_argument("--mlflow-uri", help="also log to this MLflow store, e.g. sqlite:///bt.db")
     p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser(
+        "bench-policies",
+        help="the policy suite: every policy on Elec2 and synthetic drifting streams",
+        description="Replay each stream of the suite (Elec2; river's SEA, Agrawal, rotating "
+        "hyperplane and RBF with moving centroids; a pure covariate and a pure label-prior "
+        "shift; Friedman regression with abrupt drift; a stationary stream) under label delays "
+        "1 and 4 and with labels for 20%% of the rows, with the same code as the DAGs; print one "
+        "table per case, the summary and the targets, and draw a chart. No services needed.",
+    )
+    p.add_argument("--streams", help="comma-separated (default: all; see --list)")
+    p.add_argument(
+        "--regimes", help="comma-separated of: " + ", ".join(["delay 1", "delay 4", "20%% labels"])
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--estimator", choices=["mlp", "sgd", "hgb"], help="default: the ModelSpec's")
+    p.add_argument("--max-batches", type=int, help="cut every stream to its first N batches")
+    p.add_argument("--no-validate", action="store_true", help="skip data-contract validation")
+    p.add_argument("--out", help="output folder (default: <state dir>/bench-policies)")
+    p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    p.add_argument("--list", action="store_true", help="list the streams and regimes")
+    p.set_defaults(func=cmd_bench_policies)
 
     args = parser.parse_args(argv)
     try:

@@ -219,24 +219,37 @@ def _get_json(settings: Settings, key: str) -> dict[str, Any] | None:
 def check_drift(
     batch: dict[str, Any],
     *,
-    alpha: float = 0.05,
+    alpha: float | None = None,
     effect_floor: float | None = None,
     settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Score the batch with the champion, then test it against the champion's reference profile.
 
     Covariate and label shift come from :class:`~driftline.drift.DatasetDrift`; concept drift
-    from :class:`~driftline.drift.PerformanceDrop` of the champion on the batch's labels
-    (when present) against its logged hold-out. The report goes to
-    ``s3://<reports>/drift/<batch_id>.json`` and ``.html``.
+    (when the batch has labelled rows) from :meth:`LabelledPolicy.concept_check
+    <driftline.training.LabelledPolicy.concept_check>` of the champion's outcomes against
+    its record on the processed batches it scored since it was trained
+    (:mod:`driftline.training.record`; its logged hold-out until there is one), as the
+    backtest replays it. The drift episode (trailing run of concept alarms, from the
+    stored reports) and whether the champion did worse than an uninformed predictor go to
+    the decision. The report goes to ``s3://<reports>/drift/<batch_id>.json`` and ``.html``.
     """
+    from dataclasses import replace
+
     import numpy as np
 
-    from driftline.drift import DatasetDrift, PerformanceDrop, ReferenceProfile, render_html
+    from driftline.drift import DatasetDrift, ReferenceProfile, render_html
+    from driftline.training import record as track
+    from driftline.training.evidence import labelled
+    from driftline.training.policy import worse_than_uninformed
     from driftline.training.registry import Registry
+    from driftline.training.spec import ModelSpec
     from driftline.training.tracking import load_artifact_text, load_holdout
 
     s = settings or get_settings()
+    policy = s.labelled_policy()
+    if alpha is not None:
+        policy = replace(policy, alpha=alpha)
     ref = batches.load_ref(batch, s)
     contract = load_contract(s)
     frame = read_frame(ref, contract, s)
@@ -255,26 +268,56 @@ def check_drift(
     )
     model = registry.load(str(champion.version))
     target = contract.target
-    features = [c for c in contract.feature_names]
+    features = list(contract.feature_names)
+    task = ModelSpec.from_contract(contract).task
     extra = []
     perf: dict[str, Any] = {}
+    episode: dict[str, Any] = {}
     proba = None
     if hasattr(model, "predict_proba"):
         proba = model.predict_proba(frame[features])
     preds = model.predict(frame[features])
-    if target in frame.columns and frame[target].notna().any():
-        labelled = frame[target].notna().to_numpy()
-        y = frame[target].to_numpy()[labelled]
-        current_ok = (preds[labelled] == y).astype(float)
-        holdout = load_holdout(run_id, s.mlflow_tracking_uri)
-        ref_ok = (model.predict(holdout[features]) == holdout[target].to_numpy()).astype(float)
-        drop = PerformanceDrop(alpha=alpha).test(ref_ok, current_ok, column=target)
-        extra.append(drop)
-        perf = {
-            "accuracy": float(current_ok.mean()),
-            "reference_accuracy": float(ref_ok.mean()),
-            "n_labels": int(labelled.sum()),
-        }
+    rows = labelled(frame, target)
+    if len(rows):
+        current = track.outcomes(model, rows, target, features)
+        past = [h for h in batches.history(s, last=policy.window) if h.batch_id != ref.batch_id]
+        scored = set(
+            track.out_of_sample((champion.tags or {}).get("batch_id"), [h.batch_id for h in past])
+        )
+        reference = track.champion_record(
+            model,
+            (read_frame(h, contract, s) for h in past if h.batch_id in scored),
+            target,
+            features,
+        )
+        if not reference:
+            holdout = load_holdout(run_id, s.mlflow_tracking_uri)
+            reference = track.champion_record(model, [holdout], target, features)
+        concept = policy.concept_check(reference, current, task, column=target)
+        extra.append(concept)
+        alarms = track.alarm_history(
+            [h.batch_id for h in past], lambda b: _get_json(s, f"drift/{b}.json")
+        )
+        found = policy.episode([*alarms, (ref.batch_id, concept.is_drift)])
+        uninformed = worse_than_uninformed(
+            current, track.uninformed_labels(profile.label, current[0]), task == "classification"
+        )
+        episode = {**found.to_dict(), "worse_than_uninformed": uninformed}
+        y_ref = np.concatenate([r[0] for r in reference]) if reference else np.asarray([])
+        p_ref = np.concatenate([r[1] for r in reference]) if reference else np.asarray([])
+        if task == "classification":
+            perf = {
+                "accuracy": float(np.mean(current[0] == current[1])),
+                "reference_accuracy": float(np.mean(y_ref == p_ref)) if len(y_ref) else None,
+            }
+        else:
+            err = np.abs(current[0].astype(float) - current[1].astype(float))
+            ref_err = np.abs(y_ref.astype(float) - p_ref.astype(float))
+            perf = {
+                "mae": float(err.mean()),
+                "reference_mae": float(ref_err.mean()) if len(ref_err) else None,
+            }
+        perf.update({"n_labels": len(rows), "n_reference": int(len(y_ref))})
     floors = (
         {}
         if effect_floor is None
@@ -284,11 +327,11 @@ def check_drift(
             "label_floor": effect_floor,
         }
     )
-    detector = DatasetDrift(alpha=alpha, **floors)
+    detector = DatasetDrift(alpha=policy.alpha, **floors)
     report = detector.check(
         profile,
         frame,
-        target=target if target in frame.columns else None,
+        target=rows[target].to_numpy() if len(rows) else None,
         predictions=proba,
         batch_id=ref.batch_id,
         extra_results=extra,
@@ -308,11 +351,12 @@ def check_drift(
                 pred_frame[f"proba_{i}"] = proba[:, i]
         _monitor_call("record_predictions", ref.batch_id, version, prediction_stats(pred_frame))
     if perf:
+        metric = "accuracy" if "accuracy" in perf else "mae"
         _monitor_call(
             "record_performance",
             ref.batch_id,
             version,
-            {"accuracy": perf["accuracy"]},
+            {metric: perf[metric]},
             n_labels=perf["n_labels"],
         )
     log.info("batch %s vs champion v%s: %s", ref.batch_id, version, report.summary())
@@ -325,6 +369,7 @@ def check_drift(
         "max_effect": report.max_effect,
         "drifted_columns": list(report.drifted_columns),
         "performance": perf,
+        "episode": episode,
         "report_uri": json_uri,
         "html_uri": html_uri,
         "summary": report.summary(),
@@ -356,22 +401,27 @@ def decide(
     ``reweight_retrain``; see :mod:`driftline.training.policy`).
     """
     from driftline.drift import DriftReport
-    from driftline.training.policy import Policy
+    from driftline.training.policy import Episode, Policy
 
     s = settings or get_settings()
     report = DriftReport.from_dict(_get_json(s, f"drift/{batch['batch_id']}.json") or {})
-    # With labels, the same rules as the backtest's drift-triggered policy: full retrain on a
-    # significant accuracy drop (concept drift), fine-tune for any other shift. Without
-    # labels, the library defaults (a severe shift or label shift also fully retrains).
+    # With labels, the Driftline policy (LabelledPolicy, as the backtest replays it): full
+    # retrain on a significant performance drop (concept drift), fine-tune otherwise.
+    # Without labels, the label-free rules of the library's Policy.
     has_labels = bool(drift.get("performance"))
+    policy = s.labelled_policy()
     if has_labels:
-        from driftline.backtest.triggered import labelled_policy
-
-        policy = labelled_policy()
+        decision = policy.decide(report, override=override)
     else:
-        policy = Policy()
-    decision = policy.decide(report, override=override, has_labels=has_labels)
-    out = decision.to_dict() if hasattr(decision, "to_dict") else dict(decision.__dict__)
+        decision = Policy().decide(report, override=override, has_labels=False)
+    out = decision.to_dict()
+    if has_labels:
+        found = drift.get("episode") or {}
+        episode = Episode(
+            found.get("start"), int(found.get("length") or 0), found.get("change_point")
+        )
+        out["window"] = policy.retrain_window(episode, bool(found.get("worse_than_uninformed")))
+        out["change_point"] = episode.change_point
     out = _model_iteration(out, s)
     if dry_run:
         out["reasons"] = [*out.get("reasons", []), f"dry run: {out['action']} not carried out"]
@@ -442,22 +492,29 @@ def train(
 ) -> dict[str, Any]:
     """Fine-tune the champion or fully retrain on the window ending with this batch; log; register.
 
-    The window is the last ``window`` processed batches (``DRIFTLINE_TRAIN_WINDOW``,
-    default 8) plus this one. Idempotent per batch id (a retry reuses the logged run).
+    A full retrain learns from the newest ``window`` batches including this one (the
+    decision's window: ``DRIFTLINE_TRAIN_WINDOW``, default 8, or the batches since a
+    concept alarm); a fine-tune from this batch. The hold-out slices of the newest
+    ``gate_batches`` batches are left out and pooled for the gate
+    (:func:`~driftline.training.evidence.gate_split`). Idempotent per batch id (a retry
+    reuses the logged run).
     """
-    import os
-
-    from driftline.training.pipeline import train_and_log
+    from driftline.training.pipeline import TrainingConfig, train_and_log
+    from driftline.training.window import Window
 
     s = settings or get_settings()
+    policy = s.labelled_policy()
     ref = batches.load_ref(batch, s)
     contract = load_contract(s)
-    n = window if window is not None else int(os.environ.get("DRIFTLINE_TRAIN_WINDOW", "8"))
-    history = [] if action == "fine_tune" else batches.history(s, last=n)
-    frames = [_training_batch(h, contract, s) for h in history if h.batch_id != ref.batch_id]
-    frames.append(_training_batch(ref, contract, s))
     drift = _get_json(s, f"drift/{ref.batch_id}.json")
     decision = _get_json(s, f"decisions/{ref.batch_id}.json")
+    n = window or int((decision or {}).get("window") or policy.window)
+    needed = max(policy.gate_batches, n if action == "full_retrain" else policy.fine_tune_window)
+    past = [h for h in batches.history(s, last=needed) if h.batch_id != ref.batch_id]
+    frames = [
+        _training_batch(h, contract, s) for h in (past[-(needed - 1) :] if needed > 1 else [])
+    ]
+    frames.append(_training_batch(ref, contract, s))
     validation = _get_json(s, f"validation/{ref.batch_id}.json")
     iteration = (decision or {}).get("iteration", "data")
     spec = None
@@ -484,6 +541,8 @@ def train(
         decision=decision,
         iteration=iteration,
         run_config={"contract": contract.to_dict()},
+        config=TrainingConfig(window=Window.last(n), policy=policy),
+        since=(decision or {}).get("change_point"),
     )
     out = outcome.to_dict()
     _monitor_call(
@@ -515,7 +574,6 @@ def adapt(
     adaptation report (prior estimate or importance weights and ESS, or why it was
     refused) goes to ``s3://<reports>/adapt/<batch_id>.json``.
     """
-    import os
 
     from driftline.adapt.pipeline import adapt_and_log
 
@@ -524,7 +582,7 @@ def adapt(
     contract = load_contract(s)
     history = []
     if action == "reweight_retrain":
-        n = window if window is not None else int(os.environ.get("DRIFTLINE_TRAIN_WINDOW", "8"))
+        n = window if window is not None else s.train_window
         history = [
             _training_batch(h, contract, s)
             for h in batches.history(s, last=n)
@@ -566,7 +624,11 @@ def gate_and_promote(
     s = settings or get_settings()
     if not trained or not trained.get("version"):
         return {"batch_id": batch["batch_id"], "promoted": False, "reason": "no challenger trained"}
-    outcome = gate(batch["batch_id"], s).to_dict()
+    from driftline.training.pipeline import TrainingConfig
+
+    outcome = gate(
+        batch["batch_id"], s, config=TrainingConfig(policy=s.labelled_policy())
+    ).to_dict()
     kind = "promotion" if outcome.get("promoted") else "refused"
     _monitor_call(
         "record_model_event",

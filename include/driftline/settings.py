@@ -26,7 +26,13 @@ Environment variable               Meaning                                     D
 ``DRIFTLINE_PORT_BASE``            base of the S3 server's internal ports      ``19300``
 ``DRIFTLINE_STARTUP_TIMEOUT``      seconds each service may take to be healthy ``180``
 ``DRIFTLINE_MAX_BATCH_BYTES``      largest batch file accepted (bytes)         ``268435456`` (256 MiB)
+``DRIFTLINE_TRAIN_WINDOW``         batches a full retrain learns from          ``8``
 =================================  ==========================================  ===========================
+
+The Driftline policy's other defaults (gate, hold-out, concept test) are those of
+:class:`driftline.training.LabelledPolicy`, chosen on the policy suite
+(``driftline bench-policies``); :meth:`Settings.labelled_policy` gives the policy the
+DAGs run.
 """
 
 from __future__ import annotations
@@ -79,6 +85,7 @@ class Settings:
     startup_timeout: int
     max_batch_bytes: int = 256 * 2**20
     serve_port: int = 5050
+    train_window: int = 8
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +114,7 @@ class Settings:
             startup_timeout=_int(env, "DRIFTLINE_STARTUP_TIMEOUT", 180),
             max_batch_bytes=_int(env, "DRIFTLINE_MAX_BATCH_BYTES", 256 * 2**20),
             serve_port=_int(env, "DRIFTLINE_SERVE_PORT", 5050),
+            train_window=_int(env, "DRIFTLINE_TRAIN_WINDOW", 8),
         )
         settings.validate()
         return settings
@@ -123,6 +131,10 @@ class Settings:
             raise ConfigError(
                 fail("DRIFTLINE_MAX_BATCH_BYTES must be positive", "set a size in bytes > 0")
             )
+        if self.train_window < 1:
+            raise ConfigError(
+                fail("DRIFTLINE_TRAIN_WINDOW must be at least 1", "set a number of batches >= 1")
+            )
         if not self.landing_prefix.endswith("/"):
             raise ConfigError(fail(f"landing prefix {self.landing_prefix!r}", "end it with '/'"))
         for name in ("bucket_landing", "bucket_quarantine", "bucket_mlflow", "bucket_reports"):
@@ -134,6 +146,12 @@ class Settings:
                         "use 3-63 lowercase letters, digits or '-'",
                     )
                 )
+
+    def labelled_policy(self):  # -> driftline.training.LabelledPolicy
+        """The Driftline policy the DAGs run (library defaults, this retrain window)."""
+        from driftline.training.policy import LabelledPolicy
+
+        return LabelledPolicy(window=self.train_window)
 
     @property
     def buckets(self) -> tuple[str, ...]:

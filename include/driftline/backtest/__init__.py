@@ -14,13 +14,17 @@ module                concept
                       :class:`Champion`, :class:`Plan`, :class:`Step`
 ``baselines``         :class:`Never`, :class:`Periodic`, :class:`Always`,
                       :class:`AlwaysFineTune`
-``triggered``         :class:`DriftTriggered`: drift report -> policy -> train -> gate;
-                      :func:`labelled_policy`
+``triggered``         :class:`DriftTriggered`: the training DAG's
+                      :class:`~driftline.training.LabelledPolicy`, replayed
 ``label_free``        :class:`LabelFree`: the label-free mode's policy (adapt without
                       labels: prior recalibration or importance-weighted retraining)
 ``runner``            :class:`BacktestConfig`, :func:`run_backtest` (test-then-train
                       with a label delay), :func:`make_policy`
 ``result``            :class:`BacktestResult`, :class:`PolicyRun`: table, files
+``series``            :func:`rolling_mean` and the baseline's name (tables and charts)
+``streams``           :data:`STREAMS`: Elec2 and seeded synthetic streams of known drift
+``suite``             :func:`run_suite`: every policy on every stream and label regime
+                      (``driftline bench-policies``), targets, chart
 ``chart``             :func:`plot_backtest`: rolling metric per policy, training markers
 ``tracking``          :func:`log_backtest`: optional MLflow logging (local store)
 ====================  =================================================================
@@ -40,7 +44,7 @@ from driftline.backtest.base import Champion, Plan, ReplayPolicy, Step
 from driftline.backtest.baselines import Always, AlwaysFineTune, Never, Periodic
 from driftline.backtest.chart import plot_backtest
 from driftline.backtest.label_free import LabelFree
-from driftline.backtest.result import BacktestResult, PolicyRun, rolling_mean
+from driftline.backtest.result import BacktestResult, PolicyRun
 from driftline.backtest.runner import (
     DEFAULT_POLICIES,
     LABEL_FREE_POLICIES,
@@ -50,16 +54,23 @@ from driftline.backtest.runner import (
     make_policy,
     parse_policy,
     run_backtest,
+    validate_batches,
 )
+from driftline.backtest.series import rolling_mean
 from driftline.backtest.stream import read_stream, to_batches
+from driftline.backtest.streams import STREAMS, StreamSpec, get_stream
+from driftline.backtest.suite import REGIMES, SuiteResult, run_suite
 from driftline.backtest.tracking import log_backtest
-from driftline.backtest.triggered import CONCEPT_TESTS, DriftTriggered, labelled_policy
+from driftline.backtest.triggered import DriftTriggered
 
 __all__ = [
-    "CONCEPT_TESTS",
     "DEFAULT_POLICIES",
     "LABEL_FREE_POLICIES",
     "POLICY_NAMES",
+    "REGIMES",
+    "STREAMS",
+    "StreamSpec",
+    "SuiteResult",
     "Always",
     "AlwaysFineTune",
     "BacktestConfig",
@@ -74,7 +85,6 @@ __all__ = [
     "ReplayPolicy",
     "Step",
     "infer_contract",
-    "labelled_policy",
     "log_backtest",
     "make_policy",
     "parse_policy",
@@ -82,5 +92,8 @@ __all__ = [
     "read_stream",
     "rolling_mean",
     "run_backtest",
+    "run_suite",
+    "get_stream",
+    "validate_batches",
     "to_batches",
 ]

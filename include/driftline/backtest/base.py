@@ -7,8 +7,9 @@ owns everything the policies share, in the order of the training DAG:
 
 1. the hook :meth:`~ReplayPolicy._plan` chooses ``none``, ``fine_tune`` or
    ``full_retrain`` (the only method a policy implements);
-2. with ``holdout_fraction > 0`` the newest slice of the new batch is held out
-   (:func:`~driftline.training.split_holdout`);
+2. only labelled rows are learnt from (a batch may be partly labelled); with
+   ``holdout_fraction > 0`` the newest slice of the new batch's labelled rows is held out
+   (:meth:`~ReplayPolicy._split`; the Driftline policy pools several batches' slices);
 3. training: :class:`~driftline.training.FineTune` of the champion on
    ``fine_tune_window`` (a full retrain when the estimator cannot fine-tune, as in
    :func:`driftline.training.train_and_log`) or :class:`~driftline.training.FullRetrain`
@@ -18,7 +19,12 @@ owns everything the policies share, in the order of the training DAG:
    :meth:`Gate.evaluate <driftline.training.Gate.evaluate>` on the hold-out says so;
    without one it always does.
 
-Each call returns one frozen :class:`Step`.
+Each call returns one frozen :class:`Step`. When the previous call promoted a model, the
+step also records how the promoted model did on this newly labelled batch against the
+champion it replaced (:attr:`Step.after_promotion`): a paired bootstrap of the per-row
+difference (Efron & Tibshirani, 1993); ``worse`` when its two-sided 95 % interval lies
+below zero (the promotion is shown to have made things worse), ``lower`` when the
+promoted model merely scored lower.
 """
 
 from __future__ import annotations
@@ -35,14 +41,15 @@ from driftline.errors import ConfigError, DataError, fail
 from driftline.training import (
     ACTIONS,
     Batch,
+    BootstrapGate,
     FineTune,
     FullRetrain,
     Gate,
     ModelSpec,
     TrainResult,
     Window,
-    split_holdout,
 )
+from driftline.training.evidence import gate_split, labelled
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +106,7 @@ class Step:
     gate: Mapping[str, Any] | None = None
     champion_version: int = 0
     details: Mapping[str, Any] = field(default_factory=dict)
+    after_promotion: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -121,6 +129,7 @@ class Step:
             "gate": None if self.gate is None else dict(self.gate),
             "champion_version": self.champion_version,
             "details": dict(self.details),
+            "after_promotion": None if self.after_promotion is None else dict(self.after_promotion),
         }
 
 
@@ -159,6 +168,7 @@ class ReplayPolicy(ABC):
         self.gate = gate
         self.spec: ModelSpec | None = None
         self.champion: Champion | None = None
+        self._replaced: tuple[Any, int] | None = None  # (replaced model, promoted version)
 
     @property
     def label(self) -> str:
@@ -187,7 +197,7 @@ class ReplayPolicy(ABC):
         """Serve ``champion`` (the bootstrap model) from now on."""
         self.validate()
         spec.validate()
-        self.spec, self.champion = spec, champion
+        self.spec, self.champion, self._replaced = spec, champion, None
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """The champion's predictions for ``frame``."""
@@ -204,6 +214,7 @@ class ReplayPolicy(ABC):
         if not history:
             raise DataError(fail(f"{self.label}: empty history", "pass the labelled batches"))
         new = history[-1]
+        after = self._after_promotion(labelled(new.frame, spec.target), spec)
         plan = self._plan(index, history)
         if plan.action not in ACTIONS:
             raise ConfigError(
@@ -227,17 +238,21 @@ class ReplayPolicy(ABC):
             severity=plan.severity,
             champion_version=champion.version,
             details=dict(plan.details),
+            after_promotion=after,
         )
         if plan.action == "none":
             return step
-        batches, holdout = self._split(list(history), spec)
+        batches, holdout = self._split(list(history), spec, plan)
+        if not any(len(b.frame) for b in batches):
+            return replace(step, reasons=(*step.reasons, "no labelled rows to train on"))
         result = self._train(plan.action, batches, spec, champion, plan.window or self.window)
         gate_result = None
         promote = True
         if self.gate is not None and holdout is not None:
-            gate_result = self.gate.evaluate(champion.model, result.model, holdout, spec)
+            gate_result = self._gate_for(plan).evaluate(champion.model, result.model, holdout, spec)
             promote = gate_result.promote
         if promote:
+            self._replaced = (champion.model, champion.version + 1)
             self.champion = Champion(
                 model=result.model,
                 version=champion.version + 1,
@@ -273,16 +288,44 @@ class ReplayPolicy(ABC):
         return self.spec, self.champion
 
     def _split(
-        self, batches: list[Batch], spec: ModelSpec
+        self, batches: list[Batch], spec: ModelSpec, plan: Plan
     ) -> tuple[list[Batch], pd.DataFrame | None]:
+        """Labelled training batches, and the gate hold-out (the new batch's newest slice)."""
         if self.holdout_fraction <= 0:
-            return batches, None
-        new = batches[-1]
-        train, holdout = split_holdout(new.frame, self.holdout_fraction, spec.timestamp)
-        if len(train) == 0 or len(holdout) == 0:
-            return batches, None
-        batches[-1] = replace(new, frame=train, digest=None)
-        return batches, holdout
+            return [replace(b, frame=labelled(b.frame, spec.target)) for b in batches], None
+        split = gate_split(
+            batches,
+            target=spec.target,
+            fraction=self.holdout_fraction,
+            batches=1,
+            time_column=spec.timestamp,
+        )
+        return split.train, (split.holdout if len(split.holdout) else None)
+
+    def _gate_for(self, plan: Plan) -> Gate:
+        assert self.gate is not None
+        return self.gate
+
+    def _after_promotion(self, new: pd.DataFrame, spec: ModelSpec) -> dict[str, Any] | None:
+        """The last promotion checked on the newly labelled rows (module docstring)."""
+        if self._replaced is None or self.champion is None:
+            return None
+        replaced, version = self._replaced
+        self._replaced = None
+        if self.champion.version != version or len(new) == 0:
+            return None
+        metric = "accuracy" if spec.task == "classification" else "mae"
+        check = BootstrapGate(metric=metric, alpha=0.025, min_rows=1, n_boot=1000, seed=version)
+        X, y = new[list(spec.features)], new[spec.target].to_numpy()
+        result = check.compare(y, replaced.predict(X), self.champion.model.predict(X))
+        return {
+            "version": version,
+            "n": result.n,
+            "diff": result.diff,
+            "ci_high": result.ci_high,
+            "worse": bool(result.ci_high < 0),
+            "lower": bool(result.diff < 0),
+        }
 
     def _train(
         self, action: str, batches: list[Batch], spec: ModelSpec, champion: Champion, window: int

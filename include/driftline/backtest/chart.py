@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from driftline.backtest.result import BASELINE, rolling_mean
+from driftline.backtest.series import BASELINE, rolling_mean
 
 MARKERS = {"fine_tune": "^", "full_retrain": "s"}
 
@@ -89,3 +89,81 @@ def _mark_training(ax: Any, x: np.ndarray, y: np.ndarray, run: Any, scored_from:
             label=f"driftline {kind}" if kind not in shown else None,
         )
         shown.add(kind)
+
+
+SUITE_COLORS = {
+    "never": "#1f77b4",
+    "periodic": "#ff7f0e",
+    "always": "#2ca02c",
+    "always_finetune": "#9467bd",
+    "driftline": "black",
+}
+
+
+def plot_suite(suite: Any, path: str | Path) -> Path:
+    """Draw a :class:`~driftline.backtest.suite.SuiteResult`: gap to the best baseline per case.
+
+    Left: one group of bars per case (stream / regime), one bar per policy, the height
+    its gap to the best baseline of that case (accuracy points, or percent of MAE saved),
+    with the -0.5 target line. Right: each policy's mean gap against its mean training
+    CPU in percent of ``always``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    policies = suite.policies()
+    cases = suite.cases
+    labels = [f"{c.stream.name}\n{c.regime}" for c in cases]
+    fig, (ax, ax2) = plt.subplots(
+        1, 2, figsize=(max(12, 0.55 * len(cases) + 5), 5.8), dpi=110, width_ratios=[4, 1]
+    )
+    width = 0.8 / len(policies)
+    x = np.arange(len(cases))
+    for i, p in enumerate(policies):
+        gaps = np.clip([c.gap(p) for c in cases], -8, None)  # keep never's drops readable
+        ax.bar(
+            x + (i - (len(policies) - 1) / 2) * width,
+            gaps,
+            width,
+            label=p,
+            color=SUITE_COLORS.get(p),
+            edgecolor="black" if p == "driftline" else "none",
+            zorder=3 if p == "driftline" else 2,
+        )
+    ax.axhline(0.0, color="grey", linewidth=0.8)
+    ax.axhline(-0.5, color="crimson", linewidth=0.9, linestyle="--", label="target: -0.5")
+    ax.set_xticks(x, labels, rotation=90, fontsize=7)
+    ax.set_ylabel("gap to the best baseline (points, or % of MAE); clipped at -8")
+    ax.set_title("Policy suite: every policy against the best fixed schedule, per case")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=8, ncol=3, loc="lower left")
+    summary = suite.summary().set_index("policy")
+    for p in policies:
+        ax2.scatter(
+            summary.loc[p, "mean CPU % of always"],
+            summary.loc[p, "mean gap"],
+            s=60,
+            color=SUITE_COLORS.get(p),
+            edgecolor="black",
+            zorder=3,
+        )
+        ax2.annotate(
+            p,
+            (summary.loc[p, "mean CPU % of always"], summary.loc[p, "mean gap"]),
+            fontsize=8,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
+    ax2.axvline(40, color="crimson", linewidth=0.9, linestyle="--")
+    ax2.set_xlabel("mean training CPU, % of always")
+    ax2.set_ylabel("mean gap")
+    ax2.set_title("accuracy vs cost")
+    ax2.grid(True, alpha=0.3)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

@@ -6,7 +6,10 @@ The summary (:meth:`BacktestResult.table`) has one row per policy:
   regression) and its worst rolling mean over ``rolling`` consecutive batches;
 * the number of fine-tunes and full retrains trained, and of models promoted;
 * training CPU seconds (``time.process_time`` around the fits only, bootstrap excluded)
-  and their share of the ``always`` policy's, and the rows trained on.
+  and their share of the ``always`` policy's, and the rows trained on;
+* ``worse promotions %``: the share of promotions after which the promoted model did
+  significantly worse than the champion it replaced on the next labelled batch
+  (:attr:`driftline.backtest.base.Step.after_promotion`).
 
 A last row gives the "previous value" baseline: each row's label predicted by the
 row before it (Zliobaite, 2013). It needs row-level labels with no delay, which no
@@ -16,7 +19,6 @@ batch policy has, so it is a reference point rather than a competitor.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +27,7 @@ import numpy as np
 import pandas as pd
 
 from driftline.backtest.base import Step
-
-BASELINE = "previous label"
+from driftline.backtest.series import BASELINE, rolling_mean
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +54,22 @@ class PolicyRun:
     @property
     def rows_trained(self) -> int:
         return int(sum(s.rows for s in self.steps))
+
+    @property
+    def checked_promotions(self) -> int:
+        """Promotions followed by a labelled batch (so checked against the replaced model)."""
+        return sum(1 for s in self.steps if s.after_promotion is not None)
+
+    @property
+    def worse_promotions(self) -> int:
+        """Promotions shown worse than the replaced champion on the next labelled batch."""
+        return sum(1 for s in self.steps if s.after_promotion and s.after_promotion["worse"])
+
+    @property
+    def worse_rate(self) -> float:
+        """:attr:`worse_promotions` / :attr:`checked_promotions` (NaN without promotions)."""
+        n = self.checked_promotions
+        return self.worse_promotions / n if n else float("nan")
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,6 +136,7 @@ class BacktestResult:
                         100.0 * r.cpu_seconds / base_cpu if base_cpu else float("nan")
                     ),
                     "rows trained": r.rows_trained,
+                    "worse promotions %": 100.0 * r.worse_rate,
                     **(
                         {
                             "prior recalibrations": r.count("recalibrate_priors"),
@@ -196,18 +214,6 @@ class BacktestResult:
         return paths
 
 
-def rolling_mean(values: Sequence[float] | np.ndarray, window: int) -> np.ndarray:
-    """Means of every ``window`` consecutive values (all values when there are fewer).
-
-    >>> rolling_mean([1.0, 2.0, 3.0, 4.0], 2).tolist()
-    [1.5, 2.5, 3.5]
-    """
-    v = np.asarray(values, dtype=float)
-    w = max(1, min(int(window), len(v)))
-    c = np.concatenate([[0.0], np.cumsum(v)])
-    return (c[w:] - c[:-w]) / w
-
-
 def _markdown(table: pd.DataFrame) -> str:
     cols = list(table.columns)
     lines = [
@@ -230,6 +236,8 @@ def _cell(column: str, value: Any) -> str:
         return f"{value:.1f}"
     if column.startswith("CPU %"):
         return f"{value:.0f}%"
+    if column.startswith("worse promotions"):
+        return f"{value:.1f}%"
     return f"{int(value):d}"
 
 

@@ -24,6 +24,11 @@ With ``match_periodic`` and the ``driftline`` policy, a second pass replays
 ``periodic`` with the period that gives about as many full retrains as ``driftline``
 trained, so the two can be compared at equal retraining cost.
 
+With ``label_fraction < 1`` only that share of each batch's rows (a seeded random
+choice, bootstrap batches included) ever gets its label: the policies learn, test and
+gate on those rows, the drift report still sees every row's features, and every row is
+scored.
+
 Determinism: models, fine-tune orders, concept tests and gates are seeded with
 ``seed``, and BLAS / OpenMP run on ``threads`` threads (default 1), so two runs give the
 same table.
@@ -34,7 +39,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -47,7 +52,15 @@ from driftline.backtest.result import BacktestResult, PolicyRun
 from driftline.backtest.stream import to_batches
 from driftline.backtest.triggered import DriftTriggered
 from driftline.errors import ConfigError, fail
-from driftline.training import Batch, FullRetrain, ModelSpec, Window, split_holdout
+from driftline.training import (
+    Batch,
+    FullRetrain,
+    LabelledPolicy,
+    ModelSpec,
+    Window,
+    labelled,
+    split_holdout,
+)
 
 POLICY_NAMES: tuple[str, ...] = (
     "never",
@@ -89,14 +102,19 @@ class BacktestConfig:
         :class:`~driftline.training.ModelSpec` estimator (``None``: its default).
     time_column : str or None
         Sort by this column and use it as the contract's timestamp (not a feature).
-    holdout_fraction : float
-        Hold-out of the gated (``driftline``) policy and of the bootstrap model.
-    fine_tune_epochs : int
-        ``partial_fit`` passes of a fine-tune.
-    alpha : float
-        Significance level of the drift and concept tests and of the gate.
-    concept : str
-        Concept test of ``driftline`` (see :class:`~driftline.backtest.triggered.DriftTriggered`).
+    holdout_fraction : float or None
+        Hold-out of the gated (``driftline``) policy and of the bootstrap model
+        (``None``: :class:`~driftline.training.LabelledPolicy`'s).
+    fine_tune_epochs : int or None
+        ``partial_fit`` passes of a fine-tune (``None``: the policy's).
+    alpha : float or None
+        Significance level of ``driftline``'s drift and concept tests (``None``: the
+        policy's).
+    concept : str or None
+        Concept test of ``driftline`` (``None``: the policy's; see
+        :class:`~driftline.training.LabelledPolicy`).
+    label_fraction : float
+        Share of each batch's rows that ever get a label (module docstring).
     rolling : int
         Batches in the rolling mean of the worst-window metric and of the chart.
     validate : bool
@@ -123,10 +141,10 @@ class BacktestConfig:
     seed: int = 0
     estimator: str | None = None
     time_column: str | None = None
-    holdout_fraction: float = 0.2
-    fine_tune_epochs: int = 10
-    alpha: float = 0.05
-    concept: str = "performance_drop"
+    holdout_fraction: float | None = None
+    fine_tune_epochs: int | None = None
+    alpha: float | None = None
+    concept: str | None = None
     rolling: int = 4
     validate: bool = True
     match_periodic: bool = True
@@ -134,6 +152,26 @@ class BacktestConfig:
     progress_every: int = 10
     label_free: bool = False
     driftline_options: dict[str, Any] = field(default_factory=dict)
+    label_fraction: float = 1.0
+
+    @property
+    def policy_defaults(self) -> LabelledPolicy:
+        """The Driftline policy with this configuration's explicit settings."""
+        given = {
+            "window": self.window,
+            "seed": self.seed,
+            **{
+                k: v
+                for k, v in (
+                    ("holdout_fraction", self.holdout_fraction),
+                    ("fine_tune_epochs", self.fine_tune_epochs),
+                    ("alpha", self.alpha),
+                    ("concept", self.concept),
+                )
+                if v is not None
+            },
+        }
+        return replace(LabelledPolicy(), **given)
 
     def check(self) -> None:
         """Raise :class:`ConfigError` naming the first invalid field."""
@@ -142,17 +180,17 @@ class BacktestConfig:
             "bootstrap_batches",
             "window",
             "period",
-            "fine_tune_epochs",
             "rolling",
             "progress_every",
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(fail(f"{name}={value!r}", "use an integer >= 1"))
-        if not 0.0 < self.holdout_fraction < 1.0:
+        if not (0.0 < self.label_fraction <= 1.0):
             raise ConfigError(
-                fail(f"holdout_fraction={self.holdout_fraction!r}", "use a fraction in (0, 1)")
+                fail(f"label_fraction={self.label_fraction!r}", "use a fraction in (0, 1]")
             )
+        self.policy_defaults.validate()
         if not self.policies:
             raise ConfigError(fail("no policies", f"name some of {list(POLICY_NAMES)}"))
         for name in self.policies:
@@ -192,8 +230,9 @@ def make_policy(name: str, config: BacktestConfig) -> ReplayPolicy:
     """A fresh replay policy for ``name`` (see :func:`parse_policy`) with ``config``'s knobs."""
     base, period = parse_policy(name)
     if base == "label_free":
-        return LabelFree(alpha=config.alpha, seed=config.seed)  # type: ignore[return-value]
-    common = {"window": config.window, "fine_tune_epochs": config.fine_tune_epochs}
+        return LabelFree(alpha=config.policy_defaults.alpha, seed=config.seed)  # type: ignore[return-value]
+    defaults = config.policy_defaults
+    common = {"window": defaults.window, "fine_tune_epochs": defaults.fine_tune_epochs}
     if base == "never":
         return Never(**common)
     if base == "periodic":
@@ -202,15 +241,7 @@ def make_policy(name: str, config: BacktestConfig) -> ReplayPolicy:
         return Always(**common)
     if base == "always_finetune":
         return AlwaysFineTune(**common)
-    options = {
-        "concept": config.concept,
-        "alpha": config.alpha,
-        "seed": config.seed,
-        "holdout_fraction": config.holdout_fraction,
-        **common,
-        **config.driftline_options,
-    }
-    return DriftTriggered(**options)
+    return DriftTriggered(labelled=defaults, **config.driftline_options)
 
 
 def infer_contract(frame: pd.DataFrame, target: str, time_column: str | None = None) -> Any:
@@ -222,6 +253,39 @@ def infer_contract(frame: pd.DataFrame, target: str, time_column: str | None = N
     return DataContract.infer(frame, target, time_column, name="backtest", bounds=open_ranges)
 
 
+@dataclass(frozen=True, eq=False)
+class Validated:
+    """The contract and per-batch validation verdicts of a stream (:func:`validate_batches`)."""
+
+    contract: Any
+    passed: tuple[bool, ...]
+    notes: tuple[str, ...]
+    label_fraction: float
+
+
+def validate_batches(
+    frame: pd.DataFrame,
+    config: BacktestConfig,
+    *,
+    contract: Any = None,
+    progress: Progress | None = None,
+    source: str = "stream",
+) -> Validated:
+    """Validate the stream's batches once, for several backtests with the same batches.
+
+    The verdicts depend on the batch size, the bootstrap batches, the label fraction and
+    the seed (which rows keep their labels), not on the label delay or the policies.
+    """
+    config.check()
+    batches = to_batches(frame, config.batch_size, time_column=config.time_column, source=source)
+    learn = _mask_labels(batches, config)
+    contract = contract if contract is not None else _contract(batches, config)
+    passed, notes = _validate(
+        learn, config.bootstrap_batches, contract, config, progress or (lambda _line: None)
+    )
+    return Validated(contract, tuple(passed), tuple(notes), config.label_fraction)
+
+
 def run_backtest(
     frame: pd.DataFrame,
     config: BacktestConfig,
@@ -229,8 +293,12 @@ def run_backtest(
     contract: Any = None,
     progress: Progress | None = None,
     source: str = "stream",
+    validated: Validated | None = None,
 ) -> BacktestResult:
-    """Replay ``frame`` through ``config.policies`` (module docstring)."""
+    """Replay ``frame`` through ``config.policies`` (module docstring).
+
+    ``validated`` reuses the verdicts of :func:`validate_batches` for the same stream.
+    """
     config.check()
     if config.target not in frame.columns:
         raise ConfigError(
@@ -242,11 +310,25 @@ def run_backtest(
 
         limits = threadpool_limits(limits=config.threads)
     with limits:
-        return _run(frame, config, contract, progress or (lambda _line: None), source)
+        return _run(frame, config, contract, progress or (lambda _line: None), source, validated)
+
+
+def _contract(batches: Sequence[Batch], config: BacktestConfig) -> Any:
+    """The contract inferred from the (fully labelled) bootstrap batches."""
+    full = pd.concat([b.frame for b in batches[: config.bootstrap_batches]], ignore_index=True)
+    contract = infer_contract(full, config.target, config.time_column)
+    if config.label_fraction < 1.0:  # partly labelled batches: the target may be null
+        contract = _nullable_target(contract)
+    return contract
 
 
 def _run(
-    frame: pd.DataFrame, config: BacktestConfig, contract: Any, progress: Progress, source: str
+    frame: pd.DataFrame,
+    config: BacktestConfig,
+    contract: Any,
+    progress: Progress,
+    source: str,
+    validated: Validated | None = None,
 ) -> BacktestResult:
     t_start = time.perf_counter()
     batches = to_batches(frame, config.batch_size, time_column=config.time_column, source=source)
@@ -259,9 +341,22 @@ def _run(
                 "use a smaller --batch-size or fewer --bootstrap-batches",
             )
         )
-    reference = pd.concat([b.frame for b in batches[:n_boot]], ignore_index=True)
+    learn = _mask_labels(batches, config)
+    reference = pd.concat([b.frame for b in learn[:n_boot]], ignore_index=True)
+    if validated is not None:
+        if (
+            len(validated.passed) != len(batches)
+            or validated.label_fraction != config.label_fraction
+        ):
+            raise ConfigError(
+                fail(
+                    "the validation verdicts are for other batches",
+                    "call validate_batches with this stream and configuration",
+                )
+            )
+        contract = validated.contract
     if contract is None:
-        contract = infer_contract(reference, config.target, config.time_column)
+        contract = _contract(batches, config)
     spec_kwargs: dict[str, Any] = {"seed": config.seed}
     if config.estimator is not None:
         spec_kwargs["estimator"] = config.estimator
@@ -271,10 +366,13 @@ def _run(
         f"{n_boot}; model {spec.estimator} ({spec.task}, {len(spec.features)} features); "
         f"policies: {', '.join(config.policies)}"
     )
-    passed, notes = _validate(batches, n_boot, contract, config, progress)
-    champion, boot_cpu = _bootstrap(reference, spec, config)
+    if validated is not None:
+        passed, notes = list(validated.passed), list(validated.notes)
+    else:
+        passed, notes = _validate(learn, n_boot, contract, config, progress)
+    champion, boot_cpu = _bootstrap(labelled(reference, config.target), spec, config)
     policies = [make_policy(name, config) for name in config.policies]
-    runs = _replay(policies, batches, passed, spec, champion, config, progress, t_start)
+    runs = _replay(policies, batches, learn, passed, spec, champion, config, progress, t_start)
     matched = _matched_period(runs, len(batches) - n_boot - config.label_delay, config)
     if matched is not None:
         progress(
@@ -282,7 +380,7 @@ def _run(
             "(about driftline's number of full retrains)"
         )
         extra = make_policy(f"periodic:{matched}", config)
-        runs += _replay([extra], batches, passed, spec, champion, config, progress, t_start)
+        runs += _replay([extra], batches, learn, passed, spec, champion, config, progress, t_start)
     quarantined = tuple(b.batch_id for b, ok in zip(batches, passed, strict=True) if not ok)
     return BacktestResult(
         config=config,
@@ -331,7 +429,8 @@ def _validate(
 def _bootstrap(
     reference: pd.DataFrame, spec: ModelSpec, config: BacktestConfig
 ) -> tuple[Champion, float]:
-    train, holdout = split_holdout(reference, config.holdout_fraction, spec.timestamp)
+    fraction = config.policy_defaults.holdout_fraction
+    train, holdout = split_holdout(reference, fraction, spec.timestamp)
     result = FullRetrain(Window.all()).train(spec, Batch("bootstrap", train, "bootstrap"))
     champion = Champion(
         model=result.model,
@@ -344,9 +443,35 @@ def _bootstrap(
     return champion, result.cpu_seconds
 
 
+def _nullable_target(contract: Any) -> Any:
+    """``contract`` with the target allowed to be null (batches arrive partly labelled)."""
+    columns = tuple(
+        replace(c, max_null_rate=1.0) if c.name == contract.target else c for c in contract.columns
+    )
+    return replace(contract, columns=columns)
+
+
+def _mask_labels(batches: Sequence[Batch], config: BacktestConfig) -> list[Batch]:
+    """The batches as the policies see them: with ``label_fraction`` of the labels."""
+    if config.label_fraction >= 1.0:
+        return list(batches)
+    out = []
+    for i, b in enumerate(batches):
+        n = len(b.frame)
+        keep = max(1, int(round(config.label_fraction * n)))
+        rows = np.random.default_rng([config.seed, i]).choice(n, size=keep, replace=False)
+        mask = np.zeros(n, dtype=bool)
+        mask[rows] = True
+        frame = b.frame.copy()
+        frame[config.target] = frame[config.target].where(mask)
+        out.append(replace(b, frame=frame, digest=None))
+    return out
+
+
 def _replay(
     policies: list[ReplayPolicy],
     batches: Sequence[Batch],
+    learn: Sequence[Batch],
     passed: Sequence[bool],
     spec: ModelSpec,
     champion: Champion,
@@ -367,7 +492,7 @@ def _replay(
             scores[p.label][t - n_boot] = _score(spec, y, p.predict(frame))
         if config.label_free:  # no labels: adapt to the features of the batch just scored
             if passed[t] and t < len(batches) - 1:
-                unlabelled = frame.drop(columns=[spec.target])
+                unlabelled = learn[t].frame.drop(columns=[spec.target])
                 for p in policies:
                     if isinstance(p, LabelFree):
                         steps[p.label].append(
@@ -376,7 +501,7 @@ def _replay(
         s = t - delay + 1  # the batch whose labels arrive now (never in the label-free mode)
         labels_arrive = not config.label_free and n_boot <= s and passed[s]
         if labels_arrive and t < len(batches) - 1:  # nothing left to score after
-            history = [b for b, ok in zip(batches[: s + 1], passed[: s + 1], strict=True) if ok]
+            history = [b for b, ok in zip(learn[: s + 1], passed[: s + 1], strict=True) if ok]
             for p in policies:
                 steps[p.label].append(p.learn(s, history, scored_through=t))
         done = t - n_boot + 1

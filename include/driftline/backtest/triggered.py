@@ -1,119 +1,68 @@
-"""The Driftline policy replayed: drift report -> policy decision -> train -> gate.
+"""The Driftline policy replayed: the training DAG's decision, training and gate, in memory.
 
-When the labels of a batch arrive, :class:`DriftTriggered` runs what the training DAG
-runs for that batch:
+:class:`DriftTriggered` is a thin replay adapter around
+:class:`driftline.training.LabelledPolicy`, the object the training DAG runs for a
+labelled batch (``driftline.flow``); every rule, default and statistic lives there. When
+the labels of a batch arrive it does what the DAG does for that batch:
 
-1. **concept check**: the champion's per-row outcomes on the newly labelled batch
-   against its *reference performance*, its outcomes on labelled data it was not
-   trained on. With ``reference="scored"`` (default) these are the batches it scored
-   since it became champion, and only until there is one, the hold-out it was gated on:
-   a promoted model was chosen *because* it did well on that hold-out, so its score
-   there is biased upwards (the winner's curse), and on an autocorrelated stream the
-   hold-out, the newest rows of the training batch, is also easier than the next batch.
-   ``"scored_and_holdout"`` keeps the hold-out in the reference, ``"holdout"`` uses it
-   alone. ``concept="performance_drop"`` (default) is
-   :class:`~driftline.drift.PerformanceDrop` (one-sided two-proportion z-test with a
-   bootstrap CI of the drop; Efron & Tibshirani, 1993); ``"adwin"`` / ``"ddm"`` stream
-   the reference errors then the new ones through :class:`~driftline.drift.ADWIN`
-   (Bifet & Gavaldà, 2007) / :class:`~driftline.drift.DDM` (Gama et al., 2004) and
-   count only a rise of the error rate;
+1. **concept check** (:meth:`LabelledPolicy.concept_check
+   <driftline.training.LabelledPolicy.concept_check>`): the champion's outcomes on the
+   newly labelled rows against those on the batches it scored since it became champion
+   (its gate hold-out until there is one) — in the DAG, the processed batches after the
+   champion's training batch;
 2. **drift report**: :meth:`DatasetDrift.check <driftline.drift.DatasetDrift.check>` of
-   the batch (features, label, predicted probabilities) against the champion's
-   reference profile (:func:`driftline.training.reference_profile` of its training
-   rows), with the concept result as an extra result;
-3. **decision**: :meth:`Policy.decide <driftline.training.Policy.decide>` on the report;
-4. training on the batch minus its newest ``holdout_fraction`` and the **gate**
-   (:class:`~driftline.training.BootstrapGate` by default) on that hold-out, as in
-   :func:`driftline.training.train_and_log` and :func:`~driftline.training.gate_and_promote`.
-   A full retrain learns from the last ``window`` batches, except after a concept alarm
-   on which the champion did worse than an *uninformed* predictor (the majority class,
-   or the median, of its own training labels; ``concept_window="auto"``, default): then
-   the old data teaches a relation that now misleads, and the retrain learns from the
-   batches since the alarm only (as DDM rebuilds its model from the examples since the
-   change, Gama et al., 2004). ``"window"`` and ``"since_drift"`` always use one or the
-   other.
+   the batch (features on every row; label and predicted probabilities) against the
+   champion's reference profile (:func:`driftline.training.reference_profile` of its
+   training rows), with the concept result as an extra result;
+3. **decision** (:meth:`LabelledPolicy.decide <driftline.training.LabelledPolicy.decide>`)
+   and the retrain window (``concept_window``: after an alarm on which the champion did
+   worse than an uninformed predictor, only the batches since the alarm);
+4. **training and gate** on the labelled rows: every run leaves out the hold-out slices of
+   the newest ``gate_batches`` batches, and the gate scores champion and challenger on
+   those slices since the latest change point
+   (:func:`driftline.training.evidence.gate_split`).
 
-A concept alarm opens a *drift episode*, closed by the first batch without a drop or
-``window`` batches later. With ``persist_drift`` the episode keeps the pre-drift
-reference, so a new champion that beats the old one but stays below the pre-drift level
-keeps triggering retrains (as DDM keeps its minimum error level, Gama et al., 2004);
-without it (default) every champion is judged against its own record.
-
-The default :class:`~driftline.training.Policy` here is :func:`labelled_policy`: with
-labels at hand the concept check measures whether the model still works, so only a
-performance drop (concept drift) pays for a full retrain, and any distribution shift
-(covariate or label, moderate or severe) is met by a cheap fine-tune (Gama et al., 2014;
-Lu et al., 2019).
+A concept alarm opens a *drift episode*: the run of consecutive batches whose concept
+check alarmed. Its first batch is the change point of steps 3 and 4; in the DAG it is
+read back from the recorded decisions of the newest batches.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from typing import Any, Literal
+from dataclasses import fields, replace
+from typing import Any
 
 import numpy as np
 
 from driftline.backtest.base import Champion, Plan, ReplayPolicy
-from driftline.drift import ADWIN, DDM, DatasetDrift, DriftResult, PerformanceDrop
+from driftline.drift import DatasetDrift
 from driftline.errors import ConfigError, fail
-from driftline.training import (
-    Batch,
-    BootstrapGate,
-    Gate,
-    ModelSpec,
-    Policy,
-    evaluate,
-    reference_profile,
-)
+from driftline.training import Batch, Gate, LabelledPolicy, ModelSpec, Policy, evaluate
+from driftline.training import reference_profile as _reference_profile
+from driftline.training.evidence import labelled
+from driftline.training.policy import Outcomes, worse_than_uninformed
 
-ConceptTest = Literal["performance_drop", "adwin", "ddm"]
-Pair = tuple[np.ndarray, np.ndarray]  # (y_true, y_pred) of one batch
-CONCEPT_TESTS: tuple[str, ...] = ("performance_drop", "adwin", "ddm")
-REFERENCES: tuple[str, ...] = ("scored", "scored_and_holdout", "holdout")
-CONCEPT_WINDOWS: tuple[str, ...] = ("auto", "window", "since_drift")
-
-
-def labelled_policy() -> Policy:
-    """The policy when labels come with the batch: retrain on concept drift, else fine-tune.
-
-    >>> labelled_policy().to_dict()["severe"]
-    'fine_tune'
-    """
-    return Policy(
-        covariate="fine_tune",
-        concept="full_retrain",
-        label="fine_tune",
-        severe="fine_tune",
-        unknown="fine_tune",
-    )
+_POLICY_FIELDS = {f.name for f in fields(LabelledPolicy)}
 
 
 class DriftTriggered(ReplayPolicy):
-    """Drift-triggered training with a promotion gate (module docstring).
+    """The Driftline policy for labelled batches, replayed (module docstring).
 
     Parameters
     ----------
+    labelled : LabelledPolicy or None
+        The policy (``None``: its defaults, the DAG's).
     policy : Policy or None
-        Drift report -> action; ``None`` is :func:`labelled_policy`.
+        Drift report -> action rules (shortcut for ``LabelledPolicy(rules=...)``).
     drift : DatasetDrift or None
-        Dataset-level drift check; ``None`` is ``DatasetDrift(alpha=alpha)``.
-    concept : {"performance_drop", "adwin", "ddm"}
-        Concept-drift test on the champion's outcomes.
-    reference : {"scored", "scored_and_holdout", "holdout"}
-        Reference outcomes of the concept test (module docstring).
-    concept_window : {"auto", "window", "since_drift"}
-        Batches a concept-triggered full retrain learns from (module docstring).
-    persist_drift : bool
-        Keep the pre-drift reference during a drift episode (module docstring).
-    alpha : float
-        Significance level of the drift and concept tests and of the gate.
-    seed : int
-        Seed of the bootstrap in the concept test and the gate.
-    **kwargs
-        See :class:`~driftline.backtest.base.ReplayPolicy`; ``holdout_fraction`` defaults
-        to 0.2 and ``gate`` to ``BootstrapGate(alpha=alpha, seed=seed)`` on accuracy (MAE
-        for regression), as in :class:`driftline.training.TrainingConfig`.
+        Dataset-level drift check; ``None`` is ``DatasetDrift(alpha=labelled.alpha)``.
+    gate : Gate or None
+        A gate replacing :meth:`LabelledPolicy.gate <driftline.training.LabelledPolicy.gate>`.
+    **overrides
+        :class:`~driftline.training.LabelledPolicy` fields (``concept``, ``alpha``,
+        ``seed``, ``window``, ``fine_tune_epochs``, ``holdout_fraction``,
+        ``gate_batches``, ``gate_test``, ...).
     """
 
     name = "driftline"
@@ -121,91 +70,92 @@ class DriftTriggered(ReplayPolicy):
     def __init__(
         self,
         *,
+        labelled: LabelledPolicy | None = None,
         policy: Policy | None = None,
         drift: DatasetDrift | None = None,
-        concept: ConceptTest = "performance_drop",
-        reference: Literal["scored", "scored_and_holdout", "holdout"] = "scored",
-        concept_window: Literal["auto", "window", "since_drift"] = "auto",
-        persist_drift: bool = False,
-        alpha: float = 0.05,
-        seed: int = 0,
-        holdout_fraction: float = 0.2,
         gate: Gate | None = None,
-        **kwargs: Any,
+        **overrides: Any,
     ) -> None:
-        super().__init__(holdout_fraction=holdout_fraction, gate=gate, **kwargs)
-        self.policy = policy
+        unknown = sorted(set(overrides) - _POLICY_FIELDS)
+        if unknown:
+            raise ConfigError(
+                fail(f"driftline: unknown option(s) {unknown}", f"use {sorted(_POLICY_FIELDS)}")
+            )
+        lp = labelled or LabelledPolicy()
+        if policy is not None:
+            overrides["rules"] = policy
+        lp = replace(lp, **overrides) if overrides else lp
+        super().__init__(
+            window=lp.window,
+            fine_tune_window=lp.fine_tune_window,
+            fine_tune_epochs=lp.fine_tune_epochs,
+            holdout_fraction=lp.holdout_fraction,
+            gate=gate,
+        )
+        self.labelled = lp
         self.drift = drift
-        self.concept = concept
-        self.reference = reference
-        self.concept_window = concept_window
-        self.persist_drift = persist_drift
-        self.alpha = alpha
-        self.seed = seed
+        self._custom_gate = gate is not None
         self._profile: tuple[int, Any] | None = None
-        self._reference: tuple[int, list[Pair], list[Pair]] = (-1, [], [])
-        self._episode: tuple[int, str, list[Pair]] | None = None
+        self._scored: tuple[int, list[Outcomes]] = (-1, [])
+        self._alarms: list[tuple[str, bool]] = []  # (batch id, concept alarm), oldest first
+
+    @property
+    def alpha(self) -> float:
+        return self.labelled.alpha
 
     def validate(self) -> None:
-        if self.concept not in CONCEPT_TESTS:
-            raise ConfigError(fail(f"concept={self.concept!r}", f"use one of {CONCEPT_TESTS}"))
-        if self.concept_window not in CONCEPT_WINDOWS:
-            raise ConfigError(
-                fail(f"concept_window={self.concept_window!r}", f"use one of {CONCEPT_WINDOWS}")
-            )
-        if self.reference not in REFERENCES:
-            raise ConfigError(fail(f"reference={self.reference!r}", f"use one of {REFERENCES}"))
-        if not 0 < self.alpha < 0.5:
-            raise ConfigError(fail(f"alpha={self.alpha!r}", "use a level in (0, 0.5), e.g. 0.05"))
-        if self.holdout_fraction <= 0:
-            raise ConfigError(
-                fail("driftline needs a hold-out for its gate", "use holdout_fraction > 0")
-            )
+        self.labelled.validate()
         super().validate()
 
     def start(self, spec: ModelSpec, champion: Champion) -> None:
-        self._profile, self._reference, self._episode = None, (-1, [], []), None
-        if self.gate is None:
-            metric = "accuracy" if spec.task == "classification" else "mae"
-            self.gate = BootstrapGate(metric=metric, alpha=self.alpha, seed=self.seed)
-        if self.concept == "ddm" and spec.task != "classification":
-            raise ConfigError(fail("DDM needs a 0/1 error stream", "use performance_drop or adwin"))
+        self._profile, self._scored, self._alarms = None, (-1, []), []
+        if not self._custom_gate:
+            self.gate = self.labelled.gate(spec.task)
         super().start(spec, champion)
 
     # -- the hook ---------------------------------------------------------------------
 
     def _plan(self, index: int, history: Sequence[Batch]) -> Plan:
         spec, champion = self._ready()
-        frame = history[-1].frame
-        X = frame[list(spec.features)]
-        current = (frame[spec.target].to_numpy(), np.asarray(champion.model.predict(X)))
-        concept = self._concept(index, history[-1].batch_id, current)
+        lp = self.labelled
+        new = history[-1]
+        rows = labelled(new.frame, spec.target)
+        current: Outcomes = (
+            rows[spec.target].to_numpy(),
+            np.asarray(champion.model.predict(rows[list(spec.features)])),
+        )
+        concept = lp.concept_check(self._reference(), current, spec.task)
+        self._scored[1].append(current)  # out-of-sample evidence for what follows
+        self._alarms = [*self._alarms, (new.batch_id, concept.is_drift)][-lp.window - 1 :]
+        episode = lp.episode(self._alarms)
+        X = new.frame[list(spec.features)]
         predictions = None
         if spec.task == "classification" and hasattr(champion.model, "predict_proba"):
             predictions = champion.model.predict_proba(X)
-        drift = self.drift or DatasetDrift(alpha=self.alpha)
+        drift = self.drift or DatasetDrift(alpha=lp.alpha)
         report = drift.check(
             self._reference_profile(),
-            frame,
-            target=spec.target,
+            new.frame,
+            target=current[0] if len(current[0]) else None,  # the labelled rows' labels
             predictions=predictions,
-            batch_id=history[-1].batch_id,
+            batch_id=new.batch_id,
             extra_results=[concept],
         )
-        decision = (self.policy or labelled_policy()).decide(report, has_labels=True)
-        uninformed = _worse_than_uninformed(
+        decision = lp.decide(report)
+        uninformed = worse_than_uninformed(
             current, champion.train_frame[spec.target].to_numpy(), spec.task == "classification"
         )
         window = None
         if decision.action == "full_retrain":
-            window = self._retrain_window(history, uninformed)
+            window = lp.retrain_window(episode, uninformed)
         details = {
             "drifted_columns": report.drifted_columns,
             "max_effect": report.max_effect,
             "concept_effect": concept.effect_size,
             "concept_p_value": concept.p_value,
             "concept_drift": concept.is_drift,
-            "episode_since": None if self._episode is None else self._episode[1],
+            "episode_since": episode.start,
+            "change_point": episode.change_point,
             "worse_than_uninformed": uninformed,
         }
         return Plan(
@@ -214,74 +164,26 @@ class DriftTriggered(ReplayPolicy):
 
     # -- concept drift ----------------------------------------------------------------
 
-    def _concept(self, index: int, batch_id: str, current: Pair) -> DriftResult:
-        """Test the new batch against the reference; open or close the drift episode."""
-        own = self._own_reference()
-        if self._episode is not None and index - self._episode[0] >= self.window:
-            self._episode = None  # a retrain now sees only post-change data
-        if self._episode is not None and self.persist_drift:
-            reference = self._episode[2]
-        else:
-            reference = own
-        result = self._concept_test(reference, current)
-        if result.is_drift and self._episode is None:
-            self._episode = (index, batch_id, list(own))
-        elif not result.is_drift:
-            self._episode = None  # back to the reference level: resolved
-        if self.reference != "holdout":
-            self._reference[2].append(current)  # out-of-sample evidence for what follows
-        return result
-
-    def _own_reference(self) -> list[Pair]:
-        """The champion's reference outcomes (``reference``, module docstring)."""
+    def _reference(self) -> list[Outcomes]:
+        """The champion's outcomes on batches it scored since it became champion."""
         spec, champion = self._ready()
-        if self._reference[0] != champion.version:
-            holdout: list[Pair] = []
-            if champion.holdout is not None and len(champion.holdout):
-                h = champion.holdout
-                predicted = np.asarray(champion.model.predict(h[list(spec.features)]))
-                holdout.append((h[spec.target].to_numpy(), predicted))
-            self._reference = (champion.version, holdout, [])
-        _, holdout, scored = self._reference
-        if self.reference == "holdout" or (self.reference == "scored" and not scored):
-            return list(holdout)
-        if self.reference == "scored":
-            return list(scored)
-        return holdout + scored
+        if self._scored[0] != champion.version:
+            self._scored = (champion.version, [])
+        if self._scored[1]:
+            return list(self._scored[1])
+        h = champion.holdout
+        if h is None or not len(h):
+            return []
+        return [
+            (h[spec.target].to_numpy(), np.asarray(champion.model.predict(h[list(spec.features)])))
+        ]
 
-    def _concept_test(self, reference: list[Pair], current: Pair) -> DriftResult:
-        spec, _ = self._ready()
-        y, y_pred = current
-        if not reference:  # no out-of-sample evidence yet: nothing to compare with
-            reference = [current]
-        y_ref = np.concatenate([p[0] for p in reference])
-        p_ref = np.concatenate([p[1] for p in reference])
-        classification = spec.task == "classification"
-        if self.concept == "performance_drop":
-            if classification:
-                test = PerformanceDrop(alpha=self.alpha, seed=self.seed)
-                return test.test((y_ref == p_ref).astype(float), (y == y_pred).astype(float))
-            test = PerformanceDrop(alpha=self.alpha, seed=self.seed, metric=_neg_mae)
-            return test.test((y_ref.astype(float), p_ref), (y.astype(float), y_pred))
-        err_ref, err_cur = _errors(y_ref, p_ref, classification), _errors(y, y_pred, classification)
-        detector = ADWIN() if self.concept == "adwin" else DDM()
-        result = detector.test(err_ref, err_cur)
-        if result.is_drift and float(err_cur.mean()) <= float(err_ref.mean()):
-            # the error rate fell: a change, but not one that calls for a new model
-            return replace(result, is_drift=False)
-        return result
+    # -- training data and gate -------------------------------------------------------
 
-    # -- helpers ----------------------------------------------------------------------
-
-    def _retrain_window(self, history: Sequence[Batch], uninformed: bool) -> int | None:
-        """The batches since the episode's first alarm (``concept_window``), else ``None``."""
-        if self._episode is None or self.concept_window == "window":
-            return None
-        if self.concept_window == "auto" and not uninformed:
-            return None
-        ids = [b.batch_id for b in history]
-        start = self._episode[1]
-        return min(len(ids) - ids.index(start), self.window) if start in ids else None
+    def _split(self, batches, spec, plan):
+        since = plan.details.get("change_point")
+        split = self.labelled.split(batches, spec.target, spec.timestamp, since=since)
+        return split.train, (split.holdout if len(split.holdout) else None)
 
     def _reference_profile(self) -> Any:
         """The champion's reference profile (built once per champion)."""
@@ -289,42 +191,9 @@ class DriftTriggered(ReplayPolicy):
         if self._profile is None or self._profile[0] != champion.version:
             performance = (
                 evaluate(champion.model, champion.holdout, spec, prefix="holdout_")
-                if champion.holdout is not None
+                if champion.holdout is not None and len(champion.holdout)
                 else {}
             )
-            profile = reference_profile(champion.train_frame, spec, champion.model, performance)
+            profile = _reference_profile(champion.train_frame, spec, champion.model, performance)
             self._profile = (champion.version, profile)
         return self._profile[1]
-
-
-def _worse_than_uninformed(current: Pair, y_train: np.ndarray, classification: bool) -> bool:
-    """Whether the model does worse on the batch than a predictor that ignores the features.
-
-    The uninformed predictor always answers the majority class (classification) or the
-    median (regression, absolute error) of the model's own training labels: a model
-    below it has learnt a relation between features and label that now misleads.
-
-    >>> y, y_train = np.array([0, 0, 1, 1]), np.array([0, 0, 1])
-    >>> _worse_than_uninformed((y, np.array([1, 1, 0, 1])), y_train, True)
-    True
-    >>> _worse_than_uninformed((y, np.array([0, 0, 1, 0])), y_train, True)
-    False
-    """
-    y, y_pred = current
-    if classification:
-        values, counts = np.unique(y_train, return_counts=True)
-        return float(np.mean(y_pred == y)) < float(np.mean(y == values[np.argmax(counts)]))
-    y = y.astype(float)
-    mae = float(np.mean(np.abs(np.asarray(y_pred, float) - y)))
-    return mae > float(np.mean(np.abs(y - np.median(y_train.astype(float)))))
-
-
-def _neg_mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Minus the mean absolute error (higher is better, as PerformanceDrop expects)."""
-    return -float(np.mean(np.abs(np.asarray(y_true, float) - np.asarray(y_pred, float))))
-
-
-def _errors(y: np.ndarray, y_pred: np.ndarray, classification: bool) -> np.ndarray:
-    if classification:
-        return (y != y_pred).astype(float)
-    return np.abs(y.astype(float) - np.asarray(y_pred, float))

@@ -8,7 +8,11 @@ module                 concept
                        weights), :func:`split_holdout`
 ``metrics``            :func:`evaluate` and per-row scores for the gate
 ``strategies``         :func:`full_retrain` (stateless) and :func:`fine_tune` (stateful)
-``policy``             :class:`Policy`: drift report -> :class:`Decision`
+``policy``             :class:`Policy`: drift report -> :class:`Decision`;
+                       :class:`LabelledPolicy`: the Driftline policy for labelled
+                       batches (concept check, rules, training data, gate)
+``evidence``           :func:`gate_split`: pooled hold-out slices for the gate;
+                       :func:`labelled` rows of a partly labelled batch
 ``tracking``           :func:`log_training`: MLflow run with lineage, reports, profile, model
 ``registry``           :class:`Registry`: versions, ``challenger`` / ``champion`` aliases
 ``gate``               :class:`BootstrapGate`, :class:`McNemarGate` -> :class:`GateResult`
@@ -21,6 +25,7 @@ module                 concept
 =====================  =================================================================
 """
 
+from driftline.training.evidence import GateSplit, gate_split, labelled
 from driftline.training.gate import BootstrapGate, Gate, GateResult, McNemarGate, bootstrap_means
 from driftline.training.inference import (
     Scored,
@@ -47,7 +52,15 @@ from driftline.training.pipeline import (
     score_and_write,
     train_and_log,
 )
-from driftline.training.policy import ACTIONS, Action, Decision, DriftSummary, Policy
+from driftline.training.policy import (
+    ACTIONS,
+    Action,
+    Decision,
+    DriftSummary,
+    LabelledPolicy,
+    Policy,
+    labelled_policy,
+)
 from driftline.training.registry import (
     CHALLENGER,
     CHAMPION,
@@ -89,6 +102,8 @@ __all__ = [
     "AliasMove",
     "Batch",
     "BootstrapGate",
+    "GateSplit",
+    "LabelledPolicy",
     "Decision",
     "DriftSummary",
     "FineTune",
@@ -136,6 +151,9 @@ __all__ = [
     "score_batch",
     "spec_fingerprint",
     "split_holdout",
+    "gate_split",
+    "labelled",
+    "labelled_policy",
     "train_and_log",
     "write_predictions",
 ]

@@ -1,28 +1,42 @@
-"""The promotion gate: is the challenger really better than the champion?
+"""The promotion gate: may the challenger replace the champion?
 
 Both models are scored on the *same* recent labelled hold-out rows, so the comparison is
 paired: with per-row higher-is-better scores ``s`` (see
 :func:`driftline.training.metrics.row_scores`), ``d_i = s_challenger,i - s_champion,i``
-and ``diff = mean(d)``. The challenger is promoted only when
+and ``diff = mean(d)``. With a hold-out of fewer than ``min_rows`` rows nothing is
+promoted. Otherwise one of three one-sided tests at level ``alpha`` decides, with ``m``
+the margin (accuracy points, or with ``relative_margin`` a fraction of the champion's
+loss, e.g. of its MAE):
 
-* the hold-out has at least ``min_rows`` rows, and
-* ``diff > margin`` and the test below says so at level ``alpha``.
+``superiority``
+    promote when the challenger is significantly better by more than ``m``:
+    ``ci_low > m`` and ``diff > m`` (``ci_low``: the lower one-sided ``1 - alpha``
+    confidence bound of the mean difference). Use it when nothing argues for the
+    challenger beforehand (a new model specification on the same data).
+``non_inferiority``
+    promote when the challenger is significantly *not worse* than ``-m``: ``ci_low > -m``
+    (Blackwelder, 1982; the usual non-inferiority trial design).
+``not_worse``
+    promote unless the challenger is significantly worse than ``-m``: refuse when the
+    upper bound ``ci_high < -m``. The burden of proof is on the champion: use it when
+    fresher data argues for the challenger (a model trained on the newest batches), so
+    that a small hold-out cannot stop every update, while a challenger that the hold-out
+    shows to be clearly worse is still refused.
 
 :class:`BootstrapGate` — paired percentile bootstrap (Efron & Tibshirani, 1993): ``n_boot``
-resamples of rows (the same rows for both models), ``ci_low`` / ``ci_high`` are the
-``alpha`` and ``1 - alpha`` quantiles of the resampled mean difference; promote when
-``ci_low > margin``. The p-value is ``(1 + #{diff* <= margin}) / (1 + n_boot)``. When the
-per-row differences take few distinct values (accuracy: -1, 0, 1) a resample is drawn as
-one multinomial count vector, which is the same distribution at O(n_boot) cost.
+resamples of rows (the same rows for both models); ``ci_low`` / ``ci_high`` are the
+``alpha`` and ``1 - alpha`` quantiles of the resampled mean difference. The p-value is
+that of the decision's test (``superiority``: ``P*(diff* <= m)``; ``non_inferiority``:
+``P*(diff* <= -m)``; ``not_worse``: ``P*(diff* >= -m)``, small when the challenger is
+worse). When the per-row differences take few distinct values (accuracy: -1, 0, 1) a
+resample is drawn as one multinomial count vector, which is the same distribution at
+O(n_boot) cost.
 
-:class:`McNemarGate` — exact McNemar test (McNemar, 1947) for accuracy: with ``b`` rows
-only the challenger gets right and ``c`` only the champion gets right, the one-sided
-p-value is ``P(Binomial(b + c, 1/2) >= b)``; promote when ``p < alpha`` and
+:class:`McNemarGate` — exact McNemar test (McNemar, 1947) for accuracy, superiority only:
+with ``b`` rows only the challenger gets right and ``c`` only the champion gets right, the
+one-sided p-value is ``P(Binomial(b + c, 1/2) >= b)``; promote when ``p < alpha`` and
 ``diff > margin``. The reported interval is the Wald interval of a paired difference of
 proportions.
-
-A worse model is never promoted: ``margin >= 0`` is enforced, so promotion needs a
-positive estimated improvement in every case.
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -33,6 +47,8 @@ positive estimated improvement in every case.
 True
 >>> BootstrapGate(margin=0.01).compare(y, challenger, champion).promote
 False
+>>> BootstrapGate(test="not_worse").compare(y[:60], champion[:60], champion[:60]).promote
+True
 """
 
 from __future__ import annotations
@@ -70,6 +86,7 @@ class GateResult:
     method: str = ""
     margin: float = 0.0
     n: int = 0
+    test: str = "superiority"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,6 +106,9 @@ class GateResult:
         )
 
 
+TESTS: tuple[str, ...] = ("superiority", "non_inferiority", "not_worse")
+
+
 class Gate(ABC):
     """Base of the promotion gates; :meth:`compare` owns validation and the decision.
 
@@ -97,24 +117,39 @@ class Gate(ABC):
     metric : str
         ``accuracy`` or ``log_loss`` (classification), ``mae`` or ``mse`` (regression).
     margin : float
-        Required improvement in the per-row score (accuracy points, log-loss nats, MAE
-        units); at least 0.
+        The margin ``m`` of the test (module docstring), at least 0: accuracy points,
+        log-loss nats or MAE units, or a fraction of the champion's loss with
+        ``relative_margin``.
     alpha : float
         Significance level (one-sided).
     min_rows : int
         Smallest hold-out on which a promotion may be decided.
+    test : {"superiority", "non_inferiority", "not_worse"}
+        The decision rule (module docstring).
+    relative_margin : bool
+        Read ``margin`` as a fraction of the champion's mean loss (``mae``, ``mse``,
+        ``log_loss``); ignored for accuracy.
     """
 
     method: ClassVar[str]
     metrics: ClassVar[tuple[str, ...]] = ("accuracy", "log_loss", "mae", "mse")
+    tests: ClassVar[tuple[str, ...]] = TESTS
 
     def __init__(
-        self, metric: str = "accuracy", margin: float = 0.0, alpha: float = 0.05, min_rows: int = 30
+        self,
+        metric: str = "accuracy",
+        margin: float = 0.0,
+        alpha: float = 0.05,
+        min_rows: int = 30,
+        test: str = "superiority",
+        relative_margin: bool = False,
     ) -> None:
         self.metric = metric
         self.margin = margin
         self.alpha = alpha
         self.min_rows = min_rows
+        self.test = test
+        self.relative_margin = relative_margin
 
     def validate(self) -> None:
         if self.metric not in self.metrics:
@@ -123,11 +158,17 @@ class Gate(ABC):
                     f"{self.method} gate metric {self.metric!r}", f"use one of {list(self.metrics)}"
                 )
             )
-        if not (isinstance(self.margin, int | float) and self.margin >= 0):
+        if self.test not in self.tests:
             raise ConfigError(
-                fail(
-                    f"margin={self.margin!r}", "use 0 or more: a gate never promotes a worse model"
-                )
+                fail(f"{self.method} gate test {self.test!r}", f"use one of {list(self.tests)}")
+            )
+        if not (
+            isinstance(self.margin, int | float)
+            and not isinstance(self.margin, bool)
+            and self.margin >= 0
+        ):
+            raise ConfigError(
+                fail(f"margin={self.margin!r}", "use 0 or more (the test says which side)")
             )
         if not 0 < self.alpha < 0.5:
             raise ConfigError(fail(f"alpha={self.alpha!r}", "use a level in (0, 0.5), e.g. 0.05"))
@@ -141,6 +182,8 @@ class Gate(ABC):
             "margin": self.margin,
             "alpha": self.alpha,
             "min_rows": self.min_rows,
+            "test": self.test,
+            "relative_margin": self.relative_margin,
         }
 
     def compare(
@@ -169,13 +212,15 @@ class Gate(ABC):
         old = sign * float(np.mean(s_old)) if n else nan
         new = sign * float(np.mean(s_new)) if n else nan
         diff = float(np.mean(s_new - s_old)) if n else nan
+        margin = self.effective_margin(old)
         common = {
             "metric": self.metric,
             "champion_score": old,
             "challenger_score": new,
             "diff": diff,
             "method": self.method,
-            "margin": float(self.margin),
+            "test": self.test,
+            "margin": margin,
             "n": n,
         }
         if n < self.min_rows:
@@ -183,24 +228,45 @@ class Gate(ABC):
             return GateResult(
                 promote=False, ci_low=nan, ci_high=nan, p_value=nan, reason=reason, **common
             )
-        ci_low, ci_high, p_value = self._test(s_old, s_new)
-        passed = self._passes(diff, ci_low, p_value)
+        threshold = margin if self.test == "superiority" else -margin
+        ci_low, ci_high, p_value = self._test(s_old, s_new, threshold)
+        if self.test == "not_worse":
+            passed = bool(ci_high >= threshold)
+            verdict = (
+                f"is {'not ' if passed else ''}significantly below -{margin:.4g}"
+                f" at alpha={self.alpha:g}"
+            )
+        else:
+            passed = self._passes(diff, ci_low, p_value, threshold)
+            verdict = (
+                f"is {'' if passed else 'not '}significantly above "
+                f"{threshold:+.4g} at alpha={self.alpha:g}"
+            )
         reason = (
-            f"challenger {self.metric} {new:.4g} vs champion {old:.4g}: improvement "
-            f"{diff:+.4g} (CI [{ci_low:+.4g}, {ci_high:+.4g}], p={p_value:.3g}) is "
-            f"{'' if passed else 'not '}significantly above margin {self.margin:g} "
-            f"at alpha={self.alpha:g} ({self.method})"
+            f"challenger {self.metric} {new:.4g} vs champion {old:.4g} on {n} rows: "
+            f"improvement {diff:+.4g} (CI [{ci_low:+.4g}, {ci_high:+.4g}], p={p_value:.3g}) "
+            f"{verdict} ({self.method}, {self.test.replace('_', '-')})"
         )
         return GateResult(
             promote=passed, ci_low=ci_low, ci_high=ci_high, p_value=p_value, reason=reason, **common
         )
 
-    def _passes(self, diff: float, ci_low: float, p_value: float) -> bool:
-        return bool(diff > self.margin and ci_low > self.margin)
+    def effective_margin(self, champion_score: float) -> float:
+        """The margin in per-row score units (``relative_margin``: times the champion's loss)."""
+        if self.relative_margin and self.metric != "accuracy" and np.isfinite(champion_score):
+            return float(self.margin) * abs(champion_score)
+        return float(self.margin)
+
+    def _passes(self, diff: float, ci_low: float, p_value: float, threshold: float) -> bool:
+        if self.test == "superiority":
+            return bool(diff > threshold and ci_low > threshold)
+        return bool(ci_low > threshold)
 
     @abstractmethod
-    def _test(self, s_old: np.ndarray, s_new: np.ndarray) -> tuple[float, float, float]:
-        """``(ci_low, ci_high, p_value)`` of the mean per-row improvement."""
+    def _test(
+        self, s_old: np.ndarray, s_new: np.ndarray, threshold: float
+    ) -> tuple[float, float, float]:
+        """``(ci_low, ci_high, p_value)`` of the mean per-row improvement against ``threshold``."""
 
     def evaluate(
         self, champion: Any, challenger: Any, holdout: pd.DataFrame, spec: ModelSpec
@@ -243,8 +309,10 @@ class BootstrapGate(Gate):
         min_rows: int = 30,
         n_boot: int = 2000,
         seed: int = 0,
+        test: str = "superiority",
+        relative_margin: bool = False,
     ) -> None:
-        super().__init__(metric, margin, alpha, min_rows)
+        super().__init__(metric, margin, alpha, min_rows, test, relative_margin)
         self.n_boot = n_boot
         self.seed = seed
 
@@ -256,24 +324,28 @@ class BootstrapGate(Gate):
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "n_boot": self.n_boot, "seed": self.seed}
 
-    def _test(self, s_old, s_new):
+    def _test(self, s_old, s_new, threshold):
         d = s_new - s_old
         boot = bootstrap_means(d, self.n_boot, np.random.default_rng(self.seed))
         lo, hi = np.quantile(boot, [self.alpha, 1 - self.alpha])
-        p_value = (1 + int(np.sum(boot <= self.margin))) / (1 + self.n_boot)
+        if self.test == "not_worse":
+            p_value = (1 + int(np.sum(boot >= threshold))) / (1 + self.n_boot)
+        else:
+            p_value = (1 + int(np.sum(boot <= threshold))) / (1 + self.n_boot)
         return float(lo), float(hi), float(p_value)
 
 
 class McNemarGate(Gate):
-    """Exact one-sided McNemar test on accuracy (module docstring)."""
+    """Exact one-sided McNemar test on accuracy, superiority only (module docstring)."""
 
     method = "mcnemar_exact"
     metrics = ("accuracy",)
+    tests = ("superiority",)
 
-    def _passes(self, diff, ci_low, p_value):
-        return bool(diff > self.margin and p_value < self.alpha)
+    def _passes(self, diff, ci_low, p_value, threshold):
+        return bool(diff > threshold and p_value < self.alpha)
 
-    def _test(self, s_old, s_new):
+    def _test(self, s_old, s_new, threshold):
         n = len(s_old)
         b = int(np.sum((s_new == 1) & (s_old == 0)))
         c = int(np.sum((s_new == 0) & (s_old == 1)))

@@ -36,9 +36,10 @@ import pandas as pd
 
 from driftline.errors import DataError, DriftlineError, ModelError, fail
 from driftline.settings import Settings, get_settings
-from driftline.training.gate import BootstrapGate, Gate, GateResult
+from driftline.training.evidence import gate_split
+from driftline.training.gate import Gate, GateResult
 from driftline.training.inference import prediction_stats, score_batch, write_predictions
-from driftline.training.policy import Decision
+from driftline.training.policy import Decision, LabelledPolicy
 from driftline.training.registry import CHALLENGER, CHAMPION, Registry
 from driftline.training.spec import ModelSpec
 from driftline.training.strategies import FineTune, FullRetrain, TrainResult
@@ -49,41 +50,69 @@ from driftline.training.tracking import (
     load_holdout,
     log_training,
 )
-from driftline.training.window import Batch, Window, split_holdout
+from driftline.training.window import Batch, Window
 
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Knobs of the training steps.
+    """Knobs of the training steps; unset ones come from the Driftline policy.
 
     Parameters
     ----------
     window : Window
-        Data window of a full retrain (default: all history).
-    fine_tune_window : Window
-        Rows a fine-tune trains on (default: the new batch only).
-    fine_tune_epochs : int
-        Passes of ``partial_fit`` over those rows.
-    holdout_fraction : float
-        Newest fraction of the new batch held out for the hold-out metrics and the gate.
-    gate : Gate
-        Promotion gate (default: paired bootstrap on accuracy / MAE, margin 0).
+        Data window of a full retrain within the history passed (default: all of it; the
+        DAG passes the policy's retrain window).
+    fine_tune_window : Window or None
+        Rows a fine-tune trains on (``None``: the policy's newest ``fine_tune_window``
+        batches).
+    fine_tune_epochs : int or None
+        Passes of ``partial_fit`` over those rows (``None``: the policy's).
+    holdout_fraction : float or None
+        Newest fraction of each batch's labelled rows kept for the gate (``None``: the
+        policy's); the hold-out slices of the newest ``policy.gate_batches`` batches are
+        pooled (:func:`~driftline.training.evidence.gate_split`).
+    gate : Gate or None
+        Promotion gate (``None``: :meth:`LabelledPolicy.gate
+        <driftline.training.LabelledPolicy.gate>` for the version's iteration).
     threads : int or None
         BLAS/OpenMP thread limit while fitting (see :class:`~driftline.training.Strategy`);
         default 1, since training shares a small machine with the services and Airflow.
+    policy : LabelledPolicy
+        The Driftline policy whose defaults fill the unset knobs.
     """
 
     window: Window = field(default_factory=Window.all)
-    fine_tune_window: Window = field(default_factory=lambda: Window.last(1))
-    fine_tune_epochs: int = 10
-    holdout_fraction: float = 0.2
+    fine_tune_window: Window | None = None
+    fine_tune_epochs: int | None = None
+    holdout_fraction: float | None = None
     gate: Gate | None = None
     threads: int | None = 1
+    policy: LabelledPolicy = field(default_factory=LabelledPolicy)
 
-    def gate_for(self, spec: ModelSpec) -> Gate:
+    @property
+    def fraction(self) -> float:
+        """The hold-out fraction in use."""
+        return (
+            self.policy.holdout_fraction if self.holdout_fraction is None else self.holdout_fraction
+        )
+
+    @property
+    def epochs(self) -> int:
+        return (
+            self.policy.fine_tune_epochs if self.fine_tune_epochs is None else self.fine_tune_epochs
+        )
+
+    @property
+    def tune_window(self) -> Window:
+        if self.fine_tune_window is not None:
+            return self.fine_tune_window
+        return Window.last(self.policy.fine_tune_window)
+
+    def gate_for(self, spec: ModelSpec, iteration: str = "data") -> Gate:
+        """The gate of a version: ``gate``, else the policy's for its iteration."""
         if self.gate is not None:
             return self.gate
-        return BootstrapGate(metric="accuracy" if spec.task == "classification" else "mae")
+        return self.policy.gate(spec.task, iteration=iteration)
 
 
 @dataclass(frozen=True)
@@ -195,10 +224,14 @@ def train_and_log(
     trigger: str | None = None,
     iteration: str = "data",
     run_config: Mapping[str, Any] | None = None,
+    since: str | None = None,
 ) -> TrainOutcome:
     """Train for ``action`` on the batch ``batch_id`` (the last of ``history``), log, register.
 
-    ``history`` holds the labelled batches oldest first and ends with the new batch.
+    ``history`` holds the batches oldest first and ends with the new batch; only their
+    labelled rows are used, and the hold-out slices of the newest ``gate_batches`` are
+    left out of training and pooled as the gate's hold-out (since the change point
+    ``since``, a batch id, when given; :func:`~driftline.training.evidence.gate_split`).
     ``spec`` defaults to the champion's. Returns without training when ``action`` is
     ``none`` or when the batch already has a registered version. ``iteration`` labels the
     run ``data`` (same spec, new data) or ``model`` (a changed spec,
@@ -245,7 +278,9 @@ def train_and_log(
     with _step(batch_id, "looking up earlier runs", registry, "check MLflow and retry"):
         logged = find_logged_run(s.model_name, batch_id, s.mlflow_tracking_uri)
     if logged is None:
-        result, holdout, source = _train(batch_id, action, history, spec, cfg, registry, champion)
+        result, holdout, source, evidence = _train(
+            batch_id, action, history, spec, cfg, registry, champion, since
+        )
         with _step(
             batch_id,
             f"logging the {result.strategy} run to MLflow",
@@ -267,8 +302,9 @@ def train_and_log(
                 tracking_uri=s.mlflow_tracking_uri,
                 iteration=iteration,
                 run_config={
-                    "holdout_fraction": cfg.holdout_fraction,
+                    "holdout_fraction": cfg.fraction,
                     "threads": cfg.threads,
+                    "evidence": evidence,
                     **dict(run_config or {}),
                 },
             )
@@ -301,7 +337,9 @@ def _train(
     cfg: TrainingConfig,
     registry: Registry,
     champion: Any,
-) -> tuple[TrainResult, pd.DataFrame, str]:
+    since: str | None = None,
+) -> tuple[TrainResult, pd.DataFrame, str, dict[str, Any]]:
+    """Train for ``action``; returns the result, the pooled hold-out, its source and record."""
     batches = list(history)
     if not batches or batches[-1].batch_id != batch_id:
         raise DataError(
@@ -322,18 +360,30 @@ def _train(
             else None
         )
     new = batches[-1]
-    train_part, holdout = split_holdout(new.frame, cfg.holdout_fraction, spec.timestamp)
-    if len(train_part) == 0:
-        raise DataError(fail(f"batch {batch_id} has no rows to train on", "send a larger batch"))
-    batches[-1] = replace(new, frame=train_part)
+    split = gate_split(
+        batches,
+        target=spec.target,
+        fraction=cfg.fraction,
+        batches=cfg.policy.gate_batches,
+        time_column=spec.timestamp,
+        since=since,
+    )
+    if not split.train or split.train[-1].batch_id != batch_id:
+        raise DataError(
+            fail(
+                f"batch {batch_id} has no labelled rows to train on "
+                f"({len(new.frame)} rows, none left after the gate hold-out)",
+                "send a larger or labelled batch; the champion is unchanged",
+            )
+        )
     with _step(batch_id, f"{action} training", registry, todo):
         if action == "fine_tune" and champion is None:
             raise ModelError(fail("there is no champion to fine-tune", "run bootstrap first"))
         if action == "fine_tune" and spec.supports_fine_tune:
-            strategy = FineTune(cfg.fine_tune_window, cfg.fine_tune_epochs, cfg.threads)
-            result = strategy.train(spec, batches, champion=champion_model)
+            strategy = FineTune(cfg.tune_window, cfg.epochs, cfg.threads)
+            result = strategy.train(spec, split.train, champion=champion_model)
         else:
-            result = FullRetrain(cfg.window, cfg.threads).train(spec, batches)
+            result = FullRetrain(cfg.window, cfg.threads).train(spec, split.train)
             if action == "fine_tune":
                 result = replace(
                     result,
@@ -342,7 +392,17 @@ def _train(
                         f"estimator {spec.estimator} cannot fine-tune: retrained fully",
                     ),
                 )
-    return result, holdout, new.source
+    pooled = {b.batch_id: b for b in batches if b.batch_id in split.holdout_batches}
+    evidence = {
+        "gate_batches": cfg.policy.gate_batches,
+        "since": since,
+        "order": [b.batch_id for b in batches],
+        "holdout_batches": [
+            {"batch_id": b.batch_id, "uri": b.source, "digest": b.digest} for b in pooled.values()
+        ],
+    }
+    sources = ",".join(b.source for b in pooled.values()) or new.source
+    return result, split.holdout, sources, evidence
 
 
 def _register(
@@ -471,7 +531,9 @@ def _gate(registry: Registry, version: Any, champion: str, cfg: TrainingConfig) 
     run_id = (version.tags or {}).get("run_id") or version.run_id
     spec = model_spec_of(registry, version)
     holdout = load_holdout(run_id, registry.tracking_uri)
-    gate = cfg.gate_for(spec)
+    tags = version.tags or {}
+    iteration = "label_free" if tags.get("label_free") == "true" else tags.get("iteration", "data")
+    gate = cfg.gate_for(spec, iteration)
     champion_spec = model_spec_of(
         registry, registry.client.get_model_version(registry.name, champion)
     )

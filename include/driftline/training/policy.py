@@ -10,7 +10,7 @@ reason, and the strongest action wins (``full_retrain`` > ``fine_tune`` > ``none
 rule  condition on the drift report                          default action (parameter)
 ====  =====================================================  ===========================
 0     ``override`` is not ``"auto"``                         the override, nothing else
-1     no report, or ``is_drift`` is false                    ``none``
+1     no report, or ``is_drift`` is false                    ``none`` (``stable``)
 2     ``"concept"`` in ``kinds``                             ``full_retrain`` (``concept``)
 3     ``"label"`` in ``kinds`` and the batch has labels      ``full_retrain`` (``label``)
 4     ``severity == "severe"``, or ``max_effect`` >=         ``full_retrain`` (``severe``)
@@ -112,6 +112,9 @@ class Policy:
     ----------
     covariate, concept, label, severe, unknown : {"none", "fine_tune", "full_retrain"}
         Action of rules 5, 2, 3, 4 and 6.
+    stable : {"none", "fine_tune"}
+        Action of rule 1 for a labelled batch with a drift report but no drift (new
+        labels are new information even when nothing moved).
     severe_effect : float or None
         Also treat ``max_effect >= severe_effect`` as severe (``None``: severity only).
     label_free_label, label_free_covariate : {"none", "recalibrate_priors", "reweight_retrain"}
@@ -129,7 +132,9 @@ class Policy:
         severe_effect: float | None = None,
         label_free_label: Action = "recalibrate_priors",
         label_free_covariate: Action = "reweight_retrain",
+        stable: Action = "none",
     ) -> None:
+        self.stable = stable
         self.covariate = covariate
         self.concept = concept
         self.label = label
@@ -148,6 +153,10 @@ class Policy:
                         f"use one of {list(LABELLED_ACTIONS)}",
                     )
                 )
+        if self.stable not in ("none", "fine_tune"):
+            raise ConfigError(
+                fail(f"policy stable={self.stable!r}", "use one of ['none', 'fine_tune']")
+            )
         for name in ("label_free_label", "label_free_covariate"):
             allowed = ("none", *LABEL_FREE_ACTIONS)
             if getattr(self, name) not in allowed:
@@ -169,6 +178,7 @@ class Policy:
             "severe_effect": self.severe_effect,
             "label_free_label": self.label_free_label,
             "label_free_covariate": self.label_free_covariate,
+            "stable": self.stable,
         }
 
     def decide(self, report: Any, *, override: str = "auto", has_labels: bool = True) -> Decision:
@@ -181,10 +191,16 @@ class Policy:
         if report is None:
             return Decision("none", ("no drift report",), False)
         is_drift, kinds, severity, max_effect = _read(report)
-        if not is_drift:
-            return Decision("none", ("no drift detected",), False)
         if not has_labels:
+            if not is_drift:
+                return Decision("none", ("no drift detected",), False)
             return self._decide_label_free(kinds, severity)
+        if not is_drift:
+            if self.stable == "none":
+                return Decision("none", ("no drift detected",), False)
+            return Decision(
+                self.stable, (f"no drift detected, new labels -> {self.stable}",), False
+            )  # type: ignore[arg-type]
         matched: list[tuple[str, str]] = []
         if "concept" in kinds:
             matched.append((self.concept, "concept drift"))
@@ -227,3 +243,329 @@ def _read(report: Any) -> tuple[bool, tuple[str, ...], str, float]:
         raise ConfigError(
             fail(f"cannot read the drift report ({exc})", "pass a DriftReport or its to_dict()")
         ) from None
+
+
+# --------------------------------------------------------------------------------------
+# The Driftline policy for labelled batches (the training DAG and the backtest run it).
+
+#: ``(y_true, y_pred)`` of one batch's labelled rows.
+Outcomes = tuple[Any, Any]
+CONCEPT_TESTS: tuple[str, ...] = ("performance_drop", "adwin", "ddm")
+CONCEPT_WINDOWS: tuple[str, ...] = ("auto", "window", "since_drift")
+GATE_TESTS: tuple[str, ...] = ("superiority", "non_inferiority", "not_worse")
+
+
+def labelled_policy() -> Policy:
+    """The rules when labels come with the batch: retrain on concept drift, else fine-tune.
+
+    With labels at hand the concept check measures whether the model still works, so
+    only a performance drop (concept drift) pays for a full retrain, and any distribution
+    shift (covariate or label, moderate or severe) is met by a cheap fine-tune (Gama et
+    al., 2014; Lu et al., 2019).
+
+    >>> labelled_policy().to_dict()["severe"]
+    'fine_tune'
+    """
+    return Policy(
+        covariate="fine_tune",
+        concept="full_retrain",
+        label="fine_tune",
+        severe="fine_tune",
+        unknown="fine_tune",
+        stable="fine_tune",
+    )
+
+
+def worse_than_uninformed(current: Outcomes, y_train: Any, classification: bool) -> bool:
+    """Whether the model does worse on the batch than a predictor that ignores the features.
+
+    The uninformed predictor always answers the majority class (classification) or the
+    median (regression, absolute error) of the model's own training labels: a model
+    below it has learnt a relation between features and label that now misleads.
+
+    >>> import numpy as np
+    >>> y, y_train = np.array([0, 0, 1, 1]), np.array([0, 0, 1])
+    >>> worse_than_uninformed((y, np.array([1, 1, 0, 1])), y_train, True)
+    True
+    >>> worse_than_uninformed((y, np.array([0, 0, 1, 0])), y_train, True)
+    False
+    """
+    import numpy as np
+
+    y, y_pred = (np.asarray(v) for v in current)
+    y_train = np.asarray(y_train)
+    if len(y) == 0 or len(y_train) == 0:
+        return False
+    if classification:
+        values, counts = np.unique(y_train, return_counts=True)
+        return float(np.mean(y_pred == y)) < float(np.mean(y == values[np.argmax(counts)]))
+    y = y.astype(float)
+    mae = float(np.mean(np.abs(y_pred.astype(float) - y)))
+    return mae > float(np.mean(np.abs(y - np.median(y_train.astype(float)))))
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A drift episode: the trailing run of concept alarms (:meth:`LabelledPolicy.episode`)."""
+
+    start: str | None
+    length: int
+    change_point: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "length": self.length, "change_point": self.change_point}
+
+
+@dataclass(frozen=True)
+class LabelledPolicy:
+    """The Driftline policy for a batch with labels: concept check, rules, training, gate.
+
+    One object carries every default the training DAG and the backtest share, so that
+    production and the policy suite (``driftline bench-policies``) run the same code:
+
+    1. **concept check** (:meth:`concept_check`): the champion's per-row outcomes on the
+       newly labelled rows against its *reference performance*, its outcomes on labelled
+       batches it scored since it was trained (its gate hold-out only until there is
+       one; a model promoted because it did well on its hold-out scores too well there).
+       ``performance_drop``: :class:`~driftline.drift.PerformanceDrop` (one-sided
+       two-proportion z-test, floor ``concept_floor`` accuracy points; for regression a
+       paired-free bootstrap of the MAE with the floor as a fraction of the reference
+       MAE); ``adwin`` / ``ddm`` stream the reference errors then the new ones through
+       :class:`~driftline.drift.ADWIN` (Bifet & Gavaldà, 2007) / :class:`~driftline.drift.DDM`
+       (Gama et al., 2004) and count only a rise of the error;
+    2. **rules** (:attr:`rules`, default :func:`labelled_policy`) on the drift report;
+    3. **training data** (:meth:`split`): labelled rows only; every run leaves out the
+       hold-out slices of the newest ``gate_batches`` batches
+       (:func:`driftline.training.evidence.gate_split`); a fine-tune learns from the
+       newest ``fine_tune_window`` batches, a full retrain from the newest ``window``,
+       or, after a concept alarm on which the champion did worse than an uninformed
+       predictor, only from the batches since the alarm (``concept_window="auto"``; as
+       DDM rebuilds from the examples since the change, Gama et al., 2004);
+    4. **gate** (:meth:`gate`): the pooled hold-out slices since the alarm; a challenger
+       trained on fresher data is promoted unless it is significantly worse
+       (``gate_test="not_worse"``); a model iteration (new spec, same data) must be
+       significantly better (``superiority``).
+
+    Parameters
+    ----------
+    rules : Policy or None
+        Drift report -> action (``None``: :func:`labelled_policy`).
+    concept : {"performance_drop", "adwin", "ddm"}
+        Concept test of step 1.
+    concept_floor : float
+        Smallest drop flagged: accuracy points, or a fraction of the reference MAE.
+    alpha : float
+        Level of the concept test.
+    window : int
+        Batches a full retrain learns from.
+    concept_window : {"auto", "window", "since_drift"}
+        Window of a concept-triggered retrain (step 3; ``window``: always ``window``
+        batches; ``since_drift``: always the batches since the alarm).
+    fine_tune_window, fine_tune_epochs : int
+        Batches a fine-tune learns from, and its ``partial_fit`` passes.
+    holdout_fraction : float
+        Newest fraction of each batch's labelled rows kept for the gate.
+    gate_batches : int
+        Batches whose hold-out slices are pooled for the gate.
+    gate_test : {"superiority", "non_inferiority", "not_worse"}
+        Gate test for data iterations (:mod:`driftline.training.gate`).
+    gate_margin, gate_alpha : float
+        Margin (accuracy points; regression: fraction of the champion's MAE) and level.
+    gate_min_rows : int
+        Smallest pooled hold-out on which a promotion may be decided.
+    seed : int
+        Seed of the bootstrap in the concept test and the gate.
+    """
+
+    rules: Policy | None = None
+    concept: str = "performance_drop"
+    concept_floor: float = 0.02
+    alpha: float = 0.05
+    window: int = 8
+    concept_window: str = "auto"
+    fine_tune_window: int = 1
+    fine_tune_epochs: int = 10
+    holdout_fraction: float = 0.2
+    gate_batches: int = 4
+    gate_test: str = "not_worse"
+    gate_margin: float = 0.0
+    gate_alpha: float = 0.05
+    gate_min_rows: int = 30
+    seed: int = 0
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` naming the first invalid parameter."""
+        (self.rules or labelled_policy()).validate()
+        for name, allowed in (
+            ("concept", CONCEPT_TESTS),
+            ("concept_window", CONCEPT_WINDOWS),
+            ("gate_test", GATE_TESTS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(
+                    fail(f"{name}={getattr(self, name)!r}", f"use one of {list(allowed)}")
+                )
+        for name in ("window", "fine_tune_window", "fine_tune_epochs", "gate_batches"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(fail(f"{name}={value!r}", "use an integer >= 1"))
+        if not isinstance(self.gate_min_rows, int) or self.gate_min_rows < 1:
+            raise ConfigError(fail(f"gate_min_rows={self.gate_min_rows!r}", "use an integer >= 1"))
+        if not 0.0 < self.holdout_fraction < 1.0:
+            raise ConfigError(
+                fail(f"holdout_fraction={self.holdout_fraction!r}", "use a fraction in (0, 1)")
+            )
+        for name in ("alpha", "gate_alpha"):
+            if not 0 < getattr(self, name) < 0.5:
+                raise ConfigError(
+                    fail(f"{name}={getattr(self, name)!r}", "use a level in (0, 0.5), e.g. 0.05")
+                )
+        for name in ("concept_floor", "gate_margin"):
+            if not getattr(self, name) >= 0:
+                raise ConfigError(fail(f"{name}={getattr(self, name)!r}", "use 0 or more"))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "rules"}
+        return {"rules": (self.rules or labelled_policy()).to_dict(), **out}
+
+    # -- 1. concept check -------------------------------------------------------------
+
+    def concept_check(
+        self, reference: Any, current: Outcomes, task: str, column: str | None = None
+    ) -> Any:
+        """:class:`~driftline.drift.DriftResult` of the champion's outcomes (step 1).
+
+        ``reference`` is a sequence of :data:`Outcomes` (may be empty: then the batch is
+        compared with itself, which flags nothing); ``column`` names the target in the
+        result.
+        """
+        import numpy as np
+
+        from driftline.drift import ADWIN, DDM, PerformanceDrop
+
+        reference = list(reference) or [current]
+        y_ref = np.concatenate([np.asarray(p[0]) for p in reference])
+        p_ref = np.concatenate([np.asarray(p[1]) for p in reference])
+        y, y_pred = (np.asarray(v) for v in current)
+        classification = task == "classification"
+        if self.concept == "performance_drop":
+            if classification:
+                test = PerformanceDrop(
+                    alpha=self.alpha, threshold=self.concept_floor, seed=self.seed
+                )
+                return test.test(
+                    (y_ref == p_ref).astype(float), (y == y_pred).astype(float), column=column
+                )
+            scale = float(np.mean(np.abs(y_ref.astype(float) - p_ref.astype(float)))) or 1.0
+            test = PerformanceDrop(
+                alpha=self.alpha,
+                threshold=max(self.concept_floor * scale, 1e-12),
+                seed=self.seed,
+                metric=neg_mae,
+            )
+            return test.test((y_ref.astype(float), p_ref), (y.astype(float), y_pred), column=column)
+        if self.concept == "ddm" and not classification:
+            raise ConfigError(fail("DDM needs a 0/1 error stream", "use performance_drop or adwin"))
+        err_ref, err_cur = _errors(y_ref, p_ref, classification), _errors(y, y_pred, classification)
+        detector = ADWIN() if self.concept == "adwin" else DDM()
+        result = detector.test(err_ref, err_cur, column=column)
+        if result.is_drift and float(err_cur.mean()) <= float(err_ref.mean()):
+            # the error fell: a change, but not one that calls for a new model
+            from dataclasses import replace as _replace
+
+            return _replace(result, is_drift=False)
+        return result
+
+    # -- 2. rules ---------------------------------------------------------------------
+
+    def decide(self, report: Any, *, override: str = "auto") -> Decision:
+        """The action for the labelled batch's drift report (step 2)."""
+        return (self.rules or labelled_policy()).decide(report, override=override, has_labels=True)
+
+    # -- 3. training data -------------------------------------------------------------
+
+    def episode(self, alarms: Any) -> Episode:
+        """The drift episode at the newest batch, from ``(batch_id, concept alarm)`` pairs.
+
+        ``alarms`` covers the newest batches, oldest first, ending with the new one. The
+        episode is the trailing run of alarms; its first batch is the change point of a
+        retrain's window, and the newest run start among the last ``gate_batches``
+        batches is where the gate's pool begins.
+
+        >>> p = LabelledPolicy(gate_batches=3)
+        >>> e = p.episode([("a", False), ("b", True), ("c", True)])
+        >>> e.start, e.length, e.change_point
+        ('b', 2, 'b')
+        >>> p.episode([("a", True), ("b", False), ("c", False), ("d", False)]).change_point
+        >>> p.episode([("a", True), ("b", False), ("c", False)]).change_point
+        'a'
+        """
+        pairs = [(str(b), bool(a)) for b, a in alarms]
+        length = 0
+        for _, alarmed in reversed(pairs):
+            if not alarmed:
+                break
+            length += 1
+        start = pairs[-length][0] if length else None
+        change_point = None
+        first = max(0, len(pairs) - self.gate_batches)
+        for i in range(len(pairs) - 1, first - 1, -1):
+            if pairs[i][1] and (i == 0 or not pairs[i - 1][1]):
+                change_point = pairs[i][0]
+                break
+        return Episode(start, length, change_point)
+
+    def retrain_window(self, episode: Episode, uninformed: bool) -> int:
+        """Batches a full retrain learns from (step 3)."""
+        if episode.start is None or self.concept_window == "window":
+            return self.window
+        if self.concept_window == "auto" and not uninformed:
+            return self.window
+        return max(1, min(episode.length, self.window))
+
+    def split(
+        self, history: Any, target: str, time_column: str | None = None, since: str | None = None
+    ) -> Any:
+        """:class:`~driftline.training.evidence.GateSplit` of the labelled history (step 3)."""
+        from driftline.training.evidence import gate_split
+
+        return gate_split(
+            history,
+            target=target,
+            fraction=self.holdout_fraction,
+            batches=self.gate_batches,
+            time_column=time_column,
+            since=since,
+        )
+
+    # -- 4. gate ----------------------------------------------------------------------
+
+    def gate(self, task: str, *, iteration: str = "data") -> Any:
+        """The promotion gate (step 4): ``gate_test`` for data iterations, else superiority."""
+        from driftline.training.gate import BootstrapGate
+
+        classification = task == "classification"
+        return BootstrapGate(
+            metric="accuracy" if classification else "mae",
+            margin=self.gate_margin,
+            alpha=self.gate_alpha,
+            min_rows=self.gate_min_rows,
+            seed=self.seed,
+            test=self.gate_test if iteration == "data" else "superiority",
+            relative_margin=not classification,
+        )
+
+
+def neg_mae(y_true: Any, y_pred: Any) -> float:
+    """Minus the mean absolute error (higher is better, as PerformanceDrop expects)."""
+    import numpy as np
+
+    return -float(np.mean(np.abs(np.asarray(y_true, float) - np.asarray(y_pred, float))))
+
+
+def _errors(y: Any, y_pred: Any, classification: bool) -> Any:
+    import numpy as np
+
+    if classification:
+        return (np.asarray(y) != np.asarray(y_pred)).astype(float)
+    return np.abs(np.asarray(y, float) - np.asarray(y_pred, float))

@@ -4,8 +4,9 @@
 :func:`~driftline.training.tracking.log_training`), downloads every batch it names by URI,
 checks each object's digest against the recorded one (a SHA-256 prefix, or for batches
 read from the history their S3 ETag, i.e. the MD5 of a single-part upload; a missing or
-changed batch is a :class:`~driftline.errors.DataError` naming it), splits the hold-out off the newest batch
-exactly as training did, refits with the recorded spec, strategy, window and threads (a
+changed batch is a :class:`~driftline.errors.DataError` naming it), fetches the batches
+whose hold-out slices the gate pooled, splits the labelled rows into training rows and the
+pooled hold-out exactly as training did (:func:`~driftline.training.evidence.gate_split`), refits with the recorded spec, strategy, window and threads (a
 fine-tune starts again from the recorded parent version), and compares the rebuilt
 model's predictions with the registered model's on the hold-out logged with the run:
 labels (or values) must agree exactly and class probabilities within ``atol``.
@@ -27,6 +28,7 @@ import numpy as np
 
 from driftline.errors import DataError, ModelError, fail
 from driftline.settings import Settings, get_settings
+from driftline.training.evidence import gate_split
 from driftline.training.registry import Registry
 from driftline.training.spec import ModelSpec
 from driftline.training.strategies import FineTune, FullRetrain
@@ -202,6 +204,14 @@ def reproduce(
     entries = record.get("batches") or []
     if not entries:
         raise ModelError(fail(f"version {version}: the record lists no batch", "retrain it"))
+    evidence = config.get("evidence") or {}
+    known = {e["batch_id"] for e in entries}
+    entries = entries + [
+        e for e in evidence.get("holdout_batches", []) if e["batch_id"] not in known
+    ]
+    order = {bid: i for i, bid in enumerate(evidence.get("order") or [])}
+    if order:
+        entries = sorted(entries, key=lambda e: order.get(e["batch_id"], -1))
     batches = [fetch_batch(e, contract, s) for e in entries]
     new = batches[-1]
     if new.batch_id != record["batch_id"]:
@@ -212,10 +222,20 @@ def reproduce(
                 "the record is inconsistent; retrain the model",
             )
         )
-    train_part, holdout = split_holdout(
-        new.frame, float(config.get("holdout_fraction", 0.2)), spec.timestamp
-    )
-    batches[-1] = Batch(new.batch_id, train_part, new.source, new.digest)
+    fraction = float(config.get("holdout_fraction", 0.2))
+    if evidence:
+        split = gate_split(
+            batches,
+            target=spec.target,
+            fraction=fraction,
+            batches=int(evidence.get("gate_batches", 1)),
+            time_column=spec.timestamp,
+            since=evidence.get("since"),
+        )
+        batches, holdout = split.train, split.holdout
+    else:  # records written before the pooled hold-out: the newest batch's slice only
+        train_part, holdout = split_holdout(new.frame, fraction, spec.timestamp)
+        batches[-1] = Batch(new.batch_id, train_part, new.source, new.digest)
     params = record.get("strategy_params") or {}
     threads = config.get("threads")
     if record["strategy"] == "fine_tune":

@@ -92,3 +92,37 @@ def test_step_to_dict_is_json_ready(stream):
     policy = started(Scripted(["full_retrain"], holdout_fraction=0.2, gate=BootstrapGate()), stream)
     d = policy.learn(2, history(stream), scored_through=2).to_dict()
     assert json.loads(json.dumps(d))["trained_on"] == ["b0", "b1", "b2"]
+
+
+def test_a_promotion_is_checked_on_the_next_labelled_batch(stream):
+    """After a promotion the next batch's labels compare the new and the replaced model."""
+    good = history(stream, n=4)
+    flipped = history(stream, n=4, flip_at=0)  # the same rows with the rule reversed
+    policy = started(Scripted(["full_retrain", "none", "none"], window=1), stream)
+    first = policy.learn(2, good[:3], scored_through=2)
+    assert first.promoted and first.after_promotion is None
+    # the promoted model learnt the rule: on the next batch it beats the bootstrap model
+    # (trained on the same rule), so it is not worse
+    second = policy.learn(3, good, scored_through=3)
+    assert second.after_promotion is not None and second.after_promotion["version"] == 2
+    assert second.after_promotion["n"] == 200 and second.after_promotion["worse"] is False
+    assert policy.learn(3, good, scored_through=3).after_promotion is None  # checked once
+
+    policy = started(Scripted(["full_retrain", "none"], window=1), stream)
+    policy.learn(2, [*good[:2], flipped[2]], scored_through=2)  # learns the reversed rule
+    check = policy.learn(3, good, scored_through=3).after_promotion
+    assert check["worse"] is True and check["lower"] is True and check["ci_high"] < 0
+
+
+def test_only_labelled_rows_are_learnt_from(stream):
+    hist = history(stream)
+    frame = hist[-1].frame.copy()
+    frame.loc[frame.index[:150], "y"] = None  # 50 of 200 rows labelled
+    hist[-1] = Batch("b2", frame, "mem")
+    policy = started(Scripted(["full_retrain"], window=1), stream)
+    assert policy.learn(2, hist, scored_through=2).rows == 50
+    policy = started(
+        Scripted(["fine_tune"], holdout_fraction=0.2, gate=BootstrapGate(min_rows=5)), stream
+    )
+    step = policy.learn(2, hist, scored_through=2)
+    assert step.rows == 40 and step.gate["n"] == 10  # 20 % of the labelled rows held out

@@ -29,6 +29,7 @@ def test_table_columns_and_counts(result):
         "training CPU s",
         "CPU % of always",
         "rows trained",
+        "worse promotions %",
     ]
     assert table.loc["always", "full retrains"] == 4 and table.loc["always", "fine-tunes"] == 0
     assert table.loc["always_finetune", "fine-tunes"] == 4
@@ -41,6 +42,11 @@ def test_table_columns_and_counts(result):
             min((scores[i] + scores[i + 1]) / 2 for i in range(len(scores) - 1))
         )
     assert np.isnan(table.loc["previous label (row-level labels)", "fine-tunes"])
+    # every promotion but the last is checked on the next labelled batch
+    always = result.run("always")
+    assert always.checked_promotions == 3 and 0 <= always.worse_promotions <= 3
+    assert table.loc["always", "worse promotions %"] == pytest.approx(100 * always.worse_rate)
+    assert np.isnan(table.loc["never", "worse promotions %"])
 
 
 def test_markdown(result):

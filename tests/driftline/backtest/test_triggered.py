@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from driftline.backtest import DriftTriggered, labelled_policy, run_backtest
+from driftline.backtest import DriftTriggered, run_backtest
 from driftline.errors import ConfigError
-from driftline.training import Policy
+from driftline.training import LabelledPolicy, Policy
 
 K = 9  # the batch from which the label rule is reversed
 
@@ -29,10 +29,12 @@ def test_abrupt_concept_change_triggers_a_retrain_within_two_batches(stream, sma
     assert run.scores[tail].mean() > 0.7 > result.run("never").scores[tail].mean()
 
 
-def test_no_concept_change_at_most_one_false_retrain(stream, small_config):
+def test_no_concept_change_no_false_retrain_and_fine_tunes_go_on(stream, small_config):
     result = run_backtest(stream(14, 300, seed=4), small_config(["driftline"], batch_size=300))
     run = result.run("driftline")
     assert len(run.steps) == 11 and len(retrains(run)) <= 1
+    # new labels are new information: the model keeps learning (stable -> fine_tune)
+    assert sum(s.strategy == "fine_tune" for s in run.steps) >= 9
 
 
 def test_covariate_shift_is_met_with_a_fine_tune(stream, small_config):
@@ -58,19 +60,31 @@ def test_since_drift_window_retrains_on_post_change_batches_and_recovers(stream,
     run = result.run("driftline")
     first = next(s for s in run.steps if s.index >= K and s.strategy == "full_retrain")
     assert first.index == K and first.trained_on == (f"batch-{K:04d}",)
+    assert first.details["change_point"] == f"batch-{K:04d}"
     assert run.scores[-3:].mean() > 0.7  # the new rule is learnt at once
 
 
-def test_persist_drift_keeps_retraining_until_the_pre_drift_level_is_back(stream, small_config):
-    df = stream(16, 300, flip_at=K, seed=3)
-    options = {"persist_drift": True, "concept_window": "window"}
+def test_gate_pools_hold_outs_of_recent_batches_and_stops_at_the_change_point(stream, small_config):
+    df = stream(14, 300, flip_at=K, seed=3)
     cfg = small_config(
-        ["driftline"], batch_size=300, bootstrap_batches=3, driftline_options=options
+        ["driftline"],
+        batch_size=300,
+        bootstrap_batches=3,
+        driftline_options={"gate_batches": 3, "holdout_fraction": 0.2},
     )
     run = run_backtest(df, cfg).run("driftline")
-    episode = [s for s in run.steps if s.details.get("episode_since") == f"batch-{K:04d}"]
-    assert len(episode) >= 2 and all(s.action == "full_retrain" for s in episode)
-    assert np.mean(run.scores[-2:]) > 0.7  # recovered once the window holds the new rule
+    steps = {s.index: s for s in run.steps}
+    # before the change: the newest 3 batches' 60-row slices are pooled
+    assert steps[6].gate["n"] == 3 * 60
+    # at the change point only its own slice counts, then the slices since
+    assert steps[K].details["change_point"] == f"batch-{K:04d}"
+    assert steps[K].gate["n"] == 60
+    assert steps[K + 1].gate["n"] == 120
+    # a fresh challenger is promoted unless it is significantly worse
+    assert all(s.gate["test"] == "not_worse" for s in run.steps if s.gate)
+    # no model ever trains on a pooled row: trained rows are 240 per pooled batch
+    fine = [s for s in run.steps if s.strategy == "fine_tune"]
+    assert fine and all(s.rows == 240 for s in fine)
 
 
 def test_reference_is_the_holdout_until_a_batch_was_scored(stream):
@@ -81,44 +95,54 @@ def test_reference_is_the_holdout_until_a_batch_was_scored(stream):
     spec = ModelSpec("classification", "y", ("x1", "x2"), ("c",), estimator="sgd")
     train, holdout = batches[0].frame, batches[1].frame.iloc[:120]
     model = FullRetrain().train(spec, train).model
-    policy = DriftTriggered(policy=Policy(covariate="none", concept="none", label="none"))
+    rules = Policy(covariate="none", concept="none", label="none", severe="none", unknown="none")
+    policy = DriftTriggered(policy=rules)
     policy.start(spec, Champion(model, 1, "bootstrap", "full_retrain", train, holdout))
-    assert [len(p[0]) for p in policy._own_reference()] == [120]
+    assert [len(p[0]) for p in policy._reference()] == [120]
     policy.learn(2, batches[:3], scored_through=2)
-    assert [len(p[0]) for p in policy._own_reference()] == [300]  # scored batches only
-    policy.reference = "scored_and_holdout"
-    assert [len(p[0]) for p in policy._own_reference()] == [120, 300]
-
-
-def test_labelled_policy_retrains_only_on_concept_drift():
-    from types import SimpleNamespace as R
-
-    p = labelled_policy()
-    severe = R(is_drift=True, kinds=("covariate", "label"), severity="severe", max_effect=0.6)
-    assert p.decide(severe).action == "fine_tune"
-    concept = R(is_drift=True, kinds=("concept",), severity="moderate", max_effect=0.1)
-    assert p.decide(concept).action == "full_retrain"
+    assert [len(p[0]) for p in policy._reference()] == [300]  # scored batches only
 
 
 def test_a_custom_policy_is_used(stream, small_config):
-    options = {"policy": Policy(covariate="none", concept="none", label="none", severe="none")}
+    rules = Policy(covariate="none", concept="none", label="none", severe="none", unknown="none")
     df = stream(8, 300, flip_at=5, seed=3)
-    cfg = small_config(["driftline"], batch_size=300, driftline_options=options)
+    cfg = small_config(["driftline"], batch_size=300, driftline_options={"policy": rules})
     run = run_backtest(df, cfg).run("driftline")
     assert not any(s.trained for s in run.steps)
     assert any("concept" in s.kinds for s in run.steps)
+
+
+def test_the_replay_runs_the_dag_policy_object():
+    lp = LabelledPolicy(gate_batches=2, fine_tune_epochs=3)
+    replayed = DriftTriggered(labelled=lp, seed=7)
+    assert replayed.labelled == LabelledPolicy(gate_batches=2, fine_tune_epochs=3, seed=7)
+    assert (replayed.fine_tune_epochs, replayed.holdout_fraction) == (3, lp.holdout_fraction)
 
 
 @pytest.mark.parametrize(
     "kwargs, match",
     [
         ({"concept": "kswin"}, "concept"),
-        ({"reference": "all"}, "reference"),
         ({"concept_window": "all"}, "concept_window"),
         ({"alpha": 0.5}, "alpha"),
-        ({"holdout_fraction": 0.0}, "hold-out"),
+        ({"holdout_fraction": 0.0}, "holdout_fraction"),
+        ({"gate_test": "better"}, "gate_test"),
+        ({"gate_batches": 0}, "gate_batches"),
     ],
 )
 def test_invalid_parameters(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         DriftTriggered(**kwargs).validate()
+
+
+def test_unknown_option_names_the_options():
+    with pytest.raises(ConfigError, match="unknown option.*'persist'"):
+        DriftTriggered(persist=True)
+
+
+def test_scores_are_deterministic(stream, small_config):
+    df = stream(9, 300, flip_at=6, seed=2)
+    cfg = small_config(["driftline"], batch_size=300)
+    a, b = (run_backtest(df, cfg).run("driftline") for _ in range(2))
+    np.testing.assert_array_equal(a.scores, b.scores)
+    assert [s.action for s in a.steps] == [s.action for s in b.steps]

@@ -138,3 +138,76 @@ def test_result_round_trip(pair):
     r = BootstrapGate().compare(y[:10], worse[:10], better[:10])  # NaNs (too few rows)
     again = GateResult.from_dict(r.to_dict())
     assert again.reason == r.reason and np.isnan(again.ci_low)
+
+
+# -- the three tests of the gate ------------------------------------------------------
+
+
+def test_not_worse_promotes_an_equal_fresh_challenger_and_refuses_a_clearly_worse_one(pair):
+    y, worse, better = pair
+    gate = BootstrapGate(test="not_worse", n_boot=1000)
+    same = gate.compare(y[:200], better[:200], better[:200])
+    assert same.promote and same.test == "not_worse" and "not significantly below" in same.reason
+    refused = gate.compare(y, better, worse)  # 10 points worse on 3000 rows
+    assert not refused.promote and refused.ci_high < 0 and refused.p_value < 0.05
+
+
+def test_non_inferiority_needs_evidence_of_at_most_the_margin_lost(pair):
+    y, worse, better = pair
+    gate = BootstrapGate(test="non_inferiority", margin=0.02, n_boot=1000)
+    rng = np.random.default_rng(5)
+    twin = predictions(3000, 0.80, y, rng)  # as good as `better`, other mistakes
+    assert gate.compare(y, better, twin).promote  # equal on 3000 rows: proven within 2 pt
+    assert not gate.compare(y[:60], better[:60], twin[:60]).promote  # 60 rows prove little
+    assert not gate.compare(y, better, worse).promote
+
+
+def test_not_worse_false_refusal_rate_of_equal_models_is_at_most_alpha():
+    """Two equally good models: the not-worse gate refuses at most about alpha of the time."""
+    rng = np.random.default_rng(11)
+    refusals, trials = 0, 300
+    gate = BootstrapGate(test="not_worse", n_boot=500)
+    for _ in range(trials):
+        y = rng.integers(0, 2, 300)
+        a, b = predictions(300, 0.8, y, rng), predictions(300, 0.8, y, rng)
+        refusals += not gate.compare(y, a, b).promote
+    assert refusals / trials <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / trials)
+
+
+def test_not_worse_catches_a_five_point_loss_on_a_few_hundred_rows():
+    rng = np.random.default_rng(12)
+    caught, trials = 0, 200
+    gate = BootstrapGate(test="not_worse", n_boot=500)
+    for _ in range(trials):
+        y = rng.integers(0, 2, 600)
+        champion = predictions(600, 0.85, y, rng)
+        challenger = np.where(rng.random(600) < 0.06, 1 - champion, champion)  # ~5 pt worse
+        caught += not gate.compare(y, champion, challenger).promote
+    assert caught / trials >= 0.8
+
+
+def test_relative_margin_scales_with_the_champions_mae():
+    rng = np.random.default_rng(3)
+    y = rng.normal(100, 10, 500)
+    champion = y + rng.normal(0, 5, 500)  # MAE about 4
+    challenger = y + rng.normal(0, 5.1, 500)
+    gate = BootstrapGate(metric="mae", test="non_inferiority", margin=0.1, relative_margin=True)
+    result = gate.compare(y, champion, challenger)
+    assert result.margin == pytest.approx(0.1 * result.champion_score)
+    assert result.promote
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"test": "better"}, "test"), ({"margin": True}, "margin"), ({"margin": -0.1}, "margin")],
+)
+def test_invalid_test_and_margin(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        BootstrapGate(**kwargs).validate()
+    with pytest.raises(ConfigError, match="test"):
+        McNemarGate(test="not_worse").validate()
+
+
+def test_result_round_trip_keeps_the_test():
+    result = BootstrapGate(test="not_worse").compare(np.ones(40), np.ones(40), np.ones(40))
+    assert GateResult.from_dict(result.to_dict()).test == "not_worse"
