@@ -84,6 +84,8 @@ class DriftTriggered(ReplayPolicy):
         lp = labelled or LabelledPolicy()
         if policy is not None:
             overrides["rules"] = policy
+        if isinstance(overrides.get("rules"), dict):  # e.g. from JSON: Policy keyword arguments
+            overrides["rules"] = Policy(**overrides["rules"])
         lp = replace(lp, **overrides) if overrides else lp
         super().__init__(
             window=lp.window,
@@ -98,6 +100,8 @@ class DriftTriggered(ReplayPolicy):
         self._profile: tuple[int, Any] | None = None
         self._scored: tuple[int, list[Outcomes]] = (-1, [])
         self._alarms: list[tuple[str, bool]] = []  # (batch id, concept alarm), oldest first
+        self._retrains: list[bool] = []  # full retrains: significantly better than the champion?
+        self._since_retrain = 0
 
     @property
     def alpha(self) -> float:
@@ -109,6 +113,7 @@ class DriftTriggered(ReplayPolicy):
 
     def start(self, spec: ModelSpec, champion: Champion) -> None:
         self._profile, self._scored, self._alarms = None, (-1, []), []
+        self._retrains, self._since_retrain = [], 0
         if not self._custom_gate:
             self.gate = self.labelled.gate(spec.task)
         super().start(spec, champion)
@@ -141,7 +146,10 @@ class DriftTriggered(ReplayPolicy):
             batch_id=new.batch_id,
             extra_results=[concept],
         )
-        decision = lp.decide(report)
+        self._since_retrain += 1
+        decision = lp.decide(
+            report, retrains=self._retrains[-8:], since_retrain=self._since_retrain
+        )
         uninformed = worse_than_uninformed(
             current, champion.train_frame[spec.target].to_numpy(), spec.task == "classification"
         )
@@ -161,6 +169,14 @@ class DriftTriggered(ReplayPolicy):
         return Plan(
             decision.action, decision.reasons, report.kinds, report.severity, details, window
         )
+
+    def learn(self, index: int, history: Sequence[Batch], *, scored_through: int) -> Any:
+        step = super().learn(index, history, scored_through=scored_through)
+        if step.trained and step.strategy == "full_retrain":
+            gate = step.gate or {}
+            self._retrains.append(bool((gate.get("ci_low") or 0.0) > 0))
+            self._since_retrain = 0
+        return step
 
     # -- concept drift ----------------------------------------------------------------
 

@@ -23,6 +23,9 @@ loss, e.g. of its MAE):
     that a small hold-out cannot stop every update, while a challenger that the hold-out
     shows to be clearly worse is still refused.
 
+Below ``min_rows`` rows nothing can be shown either way and each test keeps its burden
+of proof: ``not_worse`` promotes, the other two do not.
+
 :class:`BootstrapGate` — paired percentile bootstrap (Efron & Tibshirani, 1993): ``n_boot``
 resamples of rows (the same rows for both models); ``ci_low`` / ``ci_high`` are the
 ``alpha`` and ``1 - alpha`` quantiles of the resampled mean difference. The p-value is
@@ -224,9 +227,15 @@ class Gate(ABC):
             "n": n,
         }
         if n < self.min_rows:
-            reason = f"hold-out has {n} rows < min_rows={self.min_rows}: not promoted"
+            # too few rows to test: each test keeps its burden of proof, so a fresh
+            # challenger (not_worse) is promoted and any other one is not
+            fresh = self.test == "not_worse"
+            reason = (
+                f"hold-out has {n} rows < min_rows={self.min_rows}: too few to test; "
+                + ("promoted on fresher data" if fresh else "not promoted")
+            )
             return GateResult(
-                promote=False, ci_low=nan, ci_high=nan, p_value=nan, reason=reason, **common
+                promote=fresh, ci_low=nan, ci_high=nan, p_value=nan, reason=reason, **common
             )
         threshold = margin if self.test == "superiority" else -margin
         ci_low, ci_high, p_value = self._test(s_old, s_new, threshold)

@@ -74,6 +74,8 @@ def test_too_small_holdout_is_refused(pair):
     y, worse, better = pair
     result = BootstrapGate(min_rows=50).compare(y[:20], worse[:20], better[:20])
     assert not result.promote and "min_rows" in result.reason and result.n == 20
+    fresh = BootstrapGate(min_rows=50, test="not_worse").compare(y[:20], better[:20], worse[:20])
+    assert fresh.promote and "promoted on fresher data" in fresh.reason
 
 
 def test_regression_metric_mae():

@@ -129,6 +129,7 @@ def world(services, frames):
         drift_report=report,
         validation_report=validation("b2"),
         decision=Policy().decide(report),
+        since="b2",  # the concept alarm's batch: the gate pools hold-outs from there on
     )
     out["g2"] = gate_and_promote("b2", s)
 
