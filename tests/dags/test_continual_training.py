@@ -201,7 +201,7 @@ def test_f_dag_trained_versions_rebuild_and_a_spec_change_is_a_model_iteration(
     from driftline import flow
     from driftline.monitoring import MonitoringStore
     from driftline.training import reproduce, save_configured_spec
-    from driftline.training.pipeline import model_spec_of
+    from driftline.training.steps import model_spec_of
 
     reg, vs, aliases = versions(pipeline)
     assert vs  # bootstrap, and the versions the tests above trained
