@@ -44,7 +44,7 @@ def _free_block(size: int = 13) -> int:
     """A random base port with ``size`` free consecutive ports (concurrent sessions differ)."""
     import random
 
-    from driftline.stack import port_in_use
+    from driftline.supervise import port_in_use
 
     rng = random.Random()
     for _ in range(200):

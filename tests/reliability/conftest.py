@@ -149,27 +149,20 @@ class PgStackInfo:
         stopped when the session ends.
         """
         log = self.settings.state_dir / "logs" / f"{command}-{len(self.extra) + 1}.log"
+        from driftline.supervise import start
+
         airflow = str(Path(sys.executable).parent / "airflow")
-        with open(log, "ab") as fh:
-            proc = subprocess.Popen(  # noqa: S603 - fixed command
-                [airflow, command],
-                env=self.env,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=str(self.settings.state_dir),
-                start_new_session=True,
-            )
+        proc = start([airflow, command], self.env, log, self.settings.state_dir)
         self.extra.append(proc)
         return proc
 
 
 def stop_process(proc: subprocess.Popen) -> None:
     """Stop a process started by :meth:`PgStackInfo.start_component` and its group."""
-    from driftline.stack import _terminate_group
+    from driftline.supervise import stop_group
 
     if proc.poll() is None:
-        _terminate_group(proc.pid)
+        stop_group(proc.pid)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
