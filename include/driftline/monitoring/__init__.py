@@ -1,6 +1,11 @@
 """Monitoring: a SQL store of what the pipeline did per batch, alert rules and notifiers,
 server-side charts and the FastAPI app behind the "Driftline" view of the Airflow UI.
 
+The store is :class:`MonitoringStore` (``store``), a facade over one module each for the
+database engine and schema upgrade (``engine``), the ``record_*`` writes (``writes``), the
+queries (``reads``) and the alert ledger (``ledger``); ``values`` holds the checks and
+conversions they share.
+
 The library never imports Airflow: the plugin in ``plugins/driftline_plugin.py`` mounts
 :func:`~driftline.monitoring.web.create_app` (import it from ``driftline.monitoring.web``;
 it needs FastAPI) with Airflow's authentication injected.
