@@ -41,7 +41,7 @@ from driftline.monitoring.notifiers import (
 )
 from driftline.monitoring.schema import BATCH_STATUSES, ITERATIONS, MODEL_EVENT_KINDS
 from driftline.monitoring.store import ENV_URL, MonitoringStore, default_url, record
-from driftline.monitoring.summary import prediction_summary
+from driftline.monitoring.summary import prediction_summary, upgrade_summary
 
 __all__ = [
     "BATCH_STATUSES",
@@ -80,4 +80,5 @@ __all__ = [
     "record",
     "rules_from_env",
     "send_alerts",
+    "upgrade_summary",
 ]

@@ -34,9 +34,10 @@ from typing import Any
 import pandas as pd
 
 from driftline.errors import DataError, ModelError, fail
+from driftline.monitoring.summary import prediction_summary
 from driftline.settings import Settings, get_settings
 from driftline.training.gate import BootstrapGate, Gate, GateResult
-from driftline.training.inference import prediction_stats, score_batch, write_predictions
+from driftline.training.inference import score_batch, write_predictions
 from driftline.training.policy import Decision
 from driftline.training.registry import CHAMPION, Registry
 from driftline.training.spec import ModelSpec
@@ -531,5 +532,5 @@ def score_and_write(
         "batch_id": batch.batch_id,
         "uri": uri,
         "model_version": scored.model_version,
-        "stats": prediction_stats(scored.predictions),
+        "stats": prediction_summary(scored.predictions),
     }
