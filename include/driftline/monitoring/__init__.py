@@ -11,8 +11,8 @@ The library never imports Airflow: the plugin in ``plugins/driftline_plugin.py``
 it needs FastAPI) with Airflow's authentication injected.
 """
 
+from driftline.monitoring.alert_types import SEVERITY_ORDER, Alert, AlertSeverity
 from driftline.monitoring.alerts import (
-    Alert,
     AlertRule,
     BatchFacts,
     DriftDetected,
@@ -26,7 +26,6 @@ from driftline.monitoring.alerts import (
     default_rules,
     evaluate_rules,
     rules_from_env,
-    send_alerts,
 )
 from driftline.monitoring.charts import drift_heatmap_svg, performance_svg
 from driftline.monitoring.links import Links
@@ -50,8 +49,10 @@ __all__ = [
     "ITERATIONS",
     "MIGRATIONS",
     "MODEL_EVENT_KINDS",
+    "SEVERITY_ORDER",
     "Alert",
     "AlertRule",
+    "AlertSeverity",
     "BatchFacts",
     "Delivery",
     "DriftDetected",
@@ -79,6 +80,5 @@ __all__ = [
     "prediction_summary",
     "record",
     "rules_from_env",
-    "send_alerts",
     "upgrade_summary",
 ]
