@@ -6,6 +6,7 @@ Query methods return ``dict`` rows (datetimes as timezone-aware ``datetime``);
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -49,29 +50,41 @@ class StoreReads(StoreEngine):
             )
         return None if r is None else plain_row(r)
 
+    def _batch_rows(
+        self,
+        table: Any,
+        where: Mapping[str, Any],
+        order: Sequence[Any],
+        last: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of a per-batch ``table`` with the batch's ``received_at``, batch order then
+        ``order``; ``where`` holds column filters (``None`` skips one); ``last`` keeps the
+        most recent batches that have rows there. The surrogate ``id`` is left out."""
+        q = select(table, s.batch.c.received_at).join(
+            s.batch, s.batch.c.batch_id == table.c.batch_id
+        )
+        for col, value in where.items():
+            if value is not None:
+                q = q.where(table.c[col] == value)
+        q = q.order_by(s.batch.c.received_at, s.batch.c.batch_id, *order)
+        with self.engine.connect() as conn:
+            keep = self._recent_batch_ids(conn, last, table)
+            if keep is not None:
+                q = q.where(table.c.batch_id.in_(keep))
+            return [
+                {k: v for k, v in plain_row(r).items() if k != "id"}
+                for r in conn.execute(q).mappings()
+            ]
+
     def drift(
         self, batch_id: str | None = None, column: str | None = None, last: int | None = None
     ) -> list[dict[str, Any]]:
         """Per-column drift rows (with the batch's ``received_at``), batch order then rank."""
-        q = select(s.drift_column, s.batch.c.received_at).join(
-            s.batch, s.batch.c.batch_id == s.drift_column.c.batch_id
-        )
-        if batch_id is not None:
-            q = q.where(s.drift_column.c.batch_id == batch_id)
-        if column is not None:
-            q = q.where(s.drift_column.c.column_name == column)
-        q = q.order_by(s.batch.c.received_at, s.batch.c.batch_id, s.drift_column.c.rank)
-        with self.engine.connect() as conn:
-            keep = self._recent_batch_ids(conn, last, s.drift_column)
-            if keep is not None:
-                q = q.where(s.drift_column.c.batch_id.in_(keep))
-            out = []
-            for r in conn.execute(q).mappings():
-                d = plain_row(r)
-                d["column"] = d.pop("column_name")
-                d.pop("id", None)
-                out.append(d)
-        return out
+        t = s.drift_column
+        rows = self._batch_rows(t, {"batch_id": batch_id, "column_name": column}, [t.c.rank], last)
+        for d in rows:
+            d["column"] = d.pop("column_name")
+        return rows
 
     def drift_report(self, batch_id: str | None = None) -> dict[str, Any] | None:
         """Summary and full report of a batch's drift check (the latest batch's when ``None``)."""
@@ -152,20 +165,8 @@ class StoreReads(StoreEngine):
         self, batch_id: str | None = None, last: int | None = None
     ) -> list[dict[str, Any]]:
         """Prediction distributions, batch order."""
-        q = select(s.prediction, s.batch.c.received_at).join(
-            s.batch, s.batch.c.batch_id == s.prediction.c.batch_id
-        )
-        if batch_id is not None:
-            q = q.where(s.prediction.c.batch_id == batch_id)
-        q = q.order_by(s.batch.c.received_at, s.batch.c.batch_id, s.prediction.c.model_version)
-        with self.engine.connect() as conn:
-            keep = self._recent_batch_ids(conn, last, s.prediction)
-            if keep is not None:
-                q = q.where(s.prediction.c.batch_id.in_(keep))
-            return [
-                {k: v for k, v in plain_row(r).items() if k != "id"}
-                for r in conn.execute(q).mappings()
-            ]
+        t = s.prediction
+        return self._batch_rows(t, {"batch_id": batch_id}, [t.c.model_version], last)
 
     def performance(
         self,
@@ -175,21 +176,9 @@ class StoreReads(StoreEngine):
         last: int | None = None,
     ) -> list[dict[str, Any]]:
         """Performance rows with the batch's ``received_at``, batch order."""
-        q = select(s.performance, s.batch.c.received_at).join(
-            s.batch, s.batch.c.batch_id == s.performance.c.batch_id
-        )
-        for col, value in (("metric", metric), ("model_version", model_version), ("role", role)):
-            if value is not None:
-                q = q.where(s.performance.c[col] == value)
-        q = q.order_by(s.batch.c.received_at, s.batch.c.batch_id, s.performance.c.metric)
-        with self.engine.connect() as conn:
-            keep = self._recent_batch_ids(conn, last, s.performance)
-            if keep is not None:
-                q = q.where(s.performance.c.batch_id.in_(keep))
-            return [
-                {k: v for k, v in plain_row(r).items() if k != "id"}
-                for r in conn.execute(q).mappings()
-            ]
+        t = s.performance
+        where = {"metric": metric, "model_version": model_version, "role": role}
+        return self._batch_rows(t, where, [t.c.metric], last)
 
     def model_events(
         self, kind: str | None = None, batch_id: str | None = None
@@ -213,19 +202,8 @@ class StoreReads(StoreEngine):
 
     def steps(self, batch_id: str | None = None) -> list[dict[str, Any]]:
         """Step durations, batch order then step name."""
-        q = select(s.step, s.batch.c.received_at).join(
-            s.batch, s.batch.c.batch_id == s.step.c.batch_id
-        )
-        if batch_id is not None:
-            q = q.where(s.step.c.batch_id == batch_id)
-        q = q.order_by(
-            s.batch.c.received_at, s.batch.c.batch_id, s.step.c.recorded_at, s.step.c.step
-        )
-        with self.engine.connect() as conn:
-            return [
-                {k: v for k, v in plain_row(r).items() if k != "id"}
-                for r in conn.execute(q).mappings()
-            ]
+        t = s.step
+        return self._batch_rows(t, {"batch_id": batch_id}, [t.c.recorded_at, t.c.step])
 
     def live_traffic(
         self, model_version: str | None = None, last: int | None = None
