@@ -10,7 +10,6 @@ outcome.
 from __future__ import annotations
 
 import json
-import os
 import runpy
 import uuid
 
@@ -18,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, environ
 
 
 def make_frame(n: int, seed: int, *, shift: float = 0.0, flip: bool = False) -> pd.DataFrame:
@@ -53,20 +52,14 @@ def pipeline(services, tmp_path_factory, request):
         "DRIFTLINE_MONITORING_DB_URL": f"sqlite:///{tmp_path_factory.mktemp('mon') / 'monitoring.db'}",
         "DRIFTLINE_STATE_DIR": str(tmp_path_factory.mktemp("state")),
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    settings = Settings.from_env()
-    s3.ensure_buckets(settings)
-    ref = tmp_path_factory.mktemp("ref") / "reference.csv"
-    make_frame(3000, seed=1).to_csv(ref, index=False)
-    boot = flow.bootstrap(str(ref), target="label", settings=settings)
-    assert boot["promoted"] and boot["champion"] == "1", boot
-    yield settings
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with environ(env):
+        settings = Settings.from_env()
+        s3.ensure_buckets(settings)
+        ref = tmp_path_factory.mktemp("ref") / "reference.csv"
+        make_frame(3000, seed=1).to_csv(ref, index=False)
+        boot = flow.bootstrap(str(ref), target="label", settings=settings)
+        assert boot["promoted"] and boot["champion"] == "1", boot
+        yield settings
 
 
 def land(settings, name: str, frame: pd.DataFrame | bytes) -> str:
