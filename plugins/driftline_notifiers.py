@@ -1,7 +1,8 @@
 """Airflow notifiers that send Driftline alerts (use them as DAG or task callbacks).
 
-``DriftlineAlertNotifier`` evaluates the alert rules on a batch's monitoring data and sends
-each new alert once (deduplicated per batch and rule in the monitoring store) to the local
+``DriftlineAlertNotifier`` calls :func:`driftline.alerting.send_batch_alerts`, the one place
+that sends a batch's alerts: it evaluates the alert rules on the batch's monitoring data and
+sends each new alert once (deduplicated per batch and rule in the monitoring store) to the local
 ``<state_dir>/alerts.jsonl`` sink plus the webhook and e-mail channels configured by
 environment (see :mod:`driftline.monitoring.notifiers`). With ``mark_failed=True`` (for
 ``on_failure_callback``) it first records the batch as failed, so the ``failed_run`` rule
@@ -53,20 +54,14 @@ class DriftlineAlertNotifier(BaseNotifier):
         self.message = message
 
     def notify(self, context: Any) -> None:
-        from driftline.monitoring import MonitoringStore, notifiers_from_env, send_alerts
+        from driftline.alerting import send_batch_alerts
 
-        store = MonitoringStore.from_env()
-        try:
-            if self.mark_failed:
-                run = context.get("dag_run")
-                store.record_batch(
-                    str(self.batch_id),
-                    "failed",
-                    dag_id=getattr(run, "dag_id", None),
-                    run_id=getattr(run, "run_id", None),
-                    message=self.message or None,
-                )
-            sent = send_alerts(store, str(self.batch_id), notifiers_from_env())
-            self.log.info("Driftline sent %d alert(s) for batch %s", len(sent), self.batch_id)
-        finally:
-            store.dispose()
+        run = context.get("dag_run") if self.mark_failed else None
+        sent = send_batch_alerts(
+            str(self.batch_id),
+            failed=self.mark_failed,
+            message=self.message or None,
+            dag_id=getattr(run, "dag_id", None),
+            run_id=getattr(run, "run_id", None),
+        )
+        self.log.info("Driftline sent %d alert(s) for batch %s", sent, self.batch_id)

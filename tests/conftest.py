@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,11 +42,29 @@ os.environ.update(
 )
 
 
+@contextmanager
+def environ(env: Mapping[str, str]) -> Iterator[None]:
+    """Set ``env`` in ``os.environ`` for the block, then restore the previous values.
+
+    For module- and session-scoped fixtures, which cannot use ``monkeypatch``.
+    """
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def _free_block(size: int = 13) -> int:
     """A random base port with ``size`` free consecutive ports (concurrent sessions differ)."""
     import random
 
-    from driftline.stack import port_in_use
+    from driftline.supervise import port_in_use
 
     rng = random.Random()
     for _ in range(200):
@@ -131,6 +151,57 @@ def artifacts_dir() -> Path:
     """Folder for test artifacts kept after the run (screenshots, reports)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+#: The DAGs a bootstrapped stack needs parsed before its first run.
+BOOTSTRAP_DAGS = ("driftline_bootstrap", "driftline_landing_sensor", "driftline_continual_training")
+
+
+def _bootstrap_airflow(settings, *, dag_timeout: float = 300, run_timeout: float = 600):
+    """Log in to the stack's Airflow as admin, wait for the DAGs, run ``driftline_bootstrap``.
+
+    The bootstrap trains the first champion on the built-in ELEC2 reference; its run is
+    polled until it ends, failed polls (a busy api-server) counting as not done yet.
+    Returns the :class:`~driftline.airflow_api.AirflowAPI`.
+    """
+    import time
+
+    from driftline.airflow_api import AirflowAPI
+    from driftline.stack import load_or_create_credentials
+
+    creds = load_or_create_credentials(settings)
+    api = AirflowAPI(
+        f"http://127.0.0.1:{settings.airflow_port}",
+        "admin",
+        creds["DRIFTLINE_AIRFLOW_ADMIN_PASSWORD"],
+    )
+    for dag_id in BOOTSTRAP_DAGS:
+        api.wait_for_dag(dag_id, timeout=dag_timeout)
+    run = api.trigger(
+        "driftline_bootstrap", {"reference": "builtin:elec2", "target": "class", "rows": 1344}
+    )
+    path = f"/api/v2/dags/driftline_bootstrap/dagRuns/{run}"
+    deadline, state, last = time.monotonic() + run_timeout, None, None
+    while time.monotonic() < deadline:
+        try:
+            state = api.get(path)["state"]
+        except Exception as exc:  # noqa: BLE001 - a busy or restarting api-server
+            last = exc
+        if state in ("success", "failed"):
+            break
+        time.sleep(3)
+    assert state == "success", f"bootstrap run {run}: {state} (last error: {last})"
+    return api
+
+
+@pytest.fixture(scope="session")
+def bootstrap_airflow():
+    """``bootstrap_airflow(settings, dag_timeout=300, run_timeout=600) -> AirflowAPI``.
+
+    For a stack with Airflow: log in as admin, wait for the DAGs, run
+    ``driftline_bootstrap`` to success (see :func:`_bootstrap_airflow`).
+    """
+    return _bootstrap_airflow
 
 
 @pytest.fixture(scope="session")

@@ -41,13 +41,15 @@ from urllib.parse import urlsplit
 
 from driftline.errors import ConfigError, ServiceError, fail
 from driftline.settings import PROJECT_DIR, Settings
-from driftline.stack import (
-    Stack,
-    _http_ok,
-    _tail,
-    _terminate_group,
+from driftline.stack import Stack, load_or_create_credentials
+from driftline.supervise import (
     check_ports_free,
-    load_or_create_credentials,
+    http_ok,
+    port_in_use,
+    start,
+    stop_group,
+    tail,
+    wait_healthy,
 )
 from driftline.topology import TOPOLOGY, Component, Topology
 
@@ -92,8 +94,6 @@ def port_block(size: int, low: int = 20000) -> int:
     True
     """
     import random
-
-    from driftline.stack import port_in_use
 
     high = _ephemeral_range()[0] - size
     for _ in range(500):
@@ -319,12 +319,12 @@ class NativeTopology:
                     ],
                     "TMPDIR": str(self._state_path("tmp")),
                 },
-                lambda: _http_ok(f"{self.mlflow_url}/health"),
+                lambda: http_ok(f"{self.mlflow_url}/health"),
             )
         )
         health = {
-            "airflow-apiserver": lambda: _http_ok(f"{self.api_url}/api/v2/monitor/health"),
-            "airflow-scheduler": lambda: _http_ok(
+            "airflow-apiserver": lambda: http_ok(f"{self.api_url}/api/v2/monitor/health"),
+            "airflow-scheduler": lambda: http_ok(
                 f"http://127.0.0.1:{self._ports['scheduler']}/health"
             ),
             "airflow-dag-processor": lambda: self._monitor("dag_processor"),
@@ -355,7 +355,7 @@ class NativeTopology:
                 serve.service,
                 serve.command({"--host": "127.0.0.1", "--port": str(s.serve_port)}),
                 {},
-                lambda: _http_ok(f"http://127.0.0.1:{s.serve_port}/health"),
+                lambda: http_ok(f"http://127.0.0.1:{s.serve_port}/health"),
             )
         )
         return plan
@@ -369,20 +369,18 @@ class NativeTopology:
         return self._state_path("logs") / f"{service}.log"
 
     def _monitor(self, part: str) -> bool:
-        try:
-            import urllib.request
-
-            with urllib.request.urlopen(f"{self.api_url}/api/v2/monitor/health", timeout=5) as r:  # noqa: S310
-                return json.loads(r.read()).get(part, {}).get("status") == "healthy"
-        except (OSError, ValueError):
-            return False
+        return http_ok(
+            f"{self.api_url}/api/v2/monitor/health",
+            lambda body: json.loads(body).get(part, {}).get("status") == "healthy",
+            timeout=5,
+        )
 
     def _worker_ready(self, service: str, node: str) -> Callable[[], bool]:
         """Celery logs ``<node> ready.`` once it consumes its queues."""
 
         def ready() -> bool:
             log = self.log_path(service)
-            return log.exists() and f"{node} ready." in _tail(log, 400)
+            return log.exists() and f"{node} ready." in tail(log, 400)
 
         return ready
 
@@ -428,7 +426,7 @@ class NativeTopology:
         return timings
 
     def _prepare_airflow_home(self) -> None:
-        self._s3._prepare_airflow()  # SimpleAuthManager password file for the api-server
+        self._s3.prepare_airflow()  # SimpleAuthManager password file for the api-server
 
     def _run(self, argv: tuple[str, ...], env: dict[str, str], name: str) -> None:
         log = self.log_path(name)
@@ -452,37 +450,17 @@ class NativeTopology:
             )
         log = self.log_path(process.service)
         self.progress(f"  {process.service:<24} starting: {' '.join(process.command)} (log: {log})")
-        with open(log, "ab") as fh:
-            process.proc = subprocess.Popen(  # noqa: S603 - command from the topology
-                process.command,
-                env={**env, **process.env},
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=str(self.settings.state_dir),
-                start_new_session=True,
-            )
+        process.proc = start(process.command, {**env, **process.env}, log, self.settings.state_dir)
 
     def _wait(self, process: NativeProcess) -> None:
-        timeout = self.settings.startup_timeout
-        deadline = time.monotonic() + timeout
-        log = self.log_path(process.service)
-        while time.monotonic() < deadline:
-            if process.health():
-                return
-            if not process.alive():
-                raise ServiceError(
-                    fail(
-                        f"{process.service} exited during start-up:\n{_tail(log, 15)}",
-                        f"read {log}",
-                    )
-                )
-            time.sleep(1.0)
-        raise ServiceError(
-            fail(
-                f"{process.service} was not healthy within {timeout} s:\n{_tail(log, 15)}",
-                f"read {log}; raise DRIFTLINE_STARTUP_TIMEOUT on a slow machine",
-            )
+        wait_healthy(
+            process.service,
+            process.health,
+            process.alive,
+            self.log_path(process.service),
+            self.settings.startup_timeout,
+            restart="start the topology again",
+            tail_lines=15,
         )
 
     def down(self) -> None:
@@ -490,7 +468,7 @@ class NativeTopology:
         errors: list[str] = []
         for process in reversed(self.processes):
             if process.proc is not None:
-                _terminate_group(process.proc.pid, grace=30.0)
+                stop_group(process.proc.pid, grace=30.0)
                 try:
                     process.proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:

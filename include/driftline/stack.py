@@ -8,7 +8,8 @@ whenever the alias appears or moves, so it can start before the first model exis
 state and log under ``$DRIFTLINE_STATE_DIR``, waits for each health check with a
 deadline, and fails with a message naming the service, the cause when known (a port
 in use, the process exiting) and its log file. Starting a stack that is already up is
-a no-op, so ``make demo`` can run twice.
+a no-op, so ``make demo`` can run twice. Starting, health checks, port diagnostics and
+stopping are :mod:`driftline.supervise`, shared with :mod:`driftline.native`.
 
 Credentials are generated once into ``<state>/credentials.env`` (git-ignored) and
 passed to the services through their environment; nothing secret is committed.
@@ -20,19 +21,22 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from driftline.errors import PortInUseError, ServiceError, fail
 from driftline.settings import PROJECT_DIR, Settings
+from driftline.supervise import (
+    check_ports_free,
+    http_ok,
+    pid_alive,
+    start,
+    stop_group,
+    tail,
+    wait_healthy,
+)
 
 SERVICES = ("s3", "mlflow", "airflow", "serve")
 _CRED_KEYS = (
@@ -82,65 +86,6 @@ def load_or_create_credentials(settings: Settings) -> dict[str, str]:
     return creds
 
 
-# --------------------------------------------------------------------------- ports
-def _port_owner(port: int) -> str | None:
-    """Best-effort description of the process listening on ``port`` (Linux /proc)."""
-    inodes: set[str] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            parts = line.split()
-            if len(parts) > 9 and parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:
-                inodes.add(parts[9])
-    if not inodes:
-        return None
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            for fd in (proc / "fd").iterdir():
-                target = os.readlink(fd)
-                if target.startswith("socket:[") and target[8:-1] in inodes:
-                    cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-                    return f"pid {proc.name}: {cmd[:120]}"
-        except OSError:
-            continue
-    return None
-
-
-def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
-    """True when something accepts connections on ``host:port`` or it cannot be bound."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        if sock.connect_ex((host, port)) == 0:
-            return True
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # as servers do: a port held only by TIME_WAIT connections is free to listen on
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return True
-    return False
-
-
-def check_ports_free(service: str, ports: Iterable[int], log: Path) -> None:
-    """Raise :class:`PortInUseError` naming the service, the port and its owner."""
-    for port in ports:
-        if port_in_use(port):
-            owner = _port_owner(port)
-            cause = f"port {port} is in use" + (f" by {owner}" if owner else "")
-            raise PortInUseError(
-                fail(
-                    f"cannot start {service}: {cause}",
-                    f"stop that process or choose other ports (see driftline.settings); log: {log}",
-                )
-            )
-
-
 # --------------------------------------------------------------------------- services
 @dataclass
 class Service:
@@ -159,15 +104,6 @@ class Service:
 
     def pid_path(self, state: Path) -> Path:
         return state / "run" / f"{self.name}.pid"
-
-
-def _http_ok(url: str, check: Callable[[bytes], bool] | None = None, timeout: float = 3) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - local URL
-            body = resp.read()
-            return resp.status == 200 and (check is None or check(body))
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
 
 
 def _airflow_healthy(body: bytes) -> bool:
@@ -322,7 +258,7 @@ class Stack:
                 f"127.0.0.1:{s.mlflow_port},localhost:{s.mlflow_port},127.0.0.1,localhost",
             ],
             ports=[s.mlflow_port],
-            health=lambda: _http_ok(f"http://127.0.0.1:{s.mlflow_port}/health"),
+            health=lambda: http_ok(f"http://127.0.0.1:{s.mlflow_port}/health"),
             url=f"http://127.0.0.1:{s.mlflow_port}",
             prepare=lambda: (state / "mlflow").mkdir(parents=True, exist_ok=True),
         )
@@ -330,11 +266,11 @@ class Stack:
             name="airflow",
             command=[str(bindir / "airflow"), "standalone"],
             ports=[s.airflow_port],
-            health=lambda: _http_ok(
+            health=lambda: http_ok(
                 f"http://127.0.0.1:{s.airflow_port}/api/v2/monitor/health", _airflow_healthy
             ),
             url=f"http://127.0.0.1:{s.airflow_port}",
-            prepare=self._prepare_airflow,
+            prepare=self.prepare_airflow,
         )
         serve = Service(
             name="serve",
@@ -347,7 +283,7 @@ class Stack:
                 str(s.serve_port),
             ],
             ports=[s.serve_port],
-            health=lambda: _http_ok(f"http://127.0.0.1:{s.serve_port}/health"),
+            health=lambda: http_ok(f"http://127.0.0.1:{s.serve_port}/health"),
             url=f"http://127.0.0.1:{s.serve_port}",
         )
         all_services = {"s3": s3, "mlflow": mlflow, "airflow": airflow, "serve": serve}
@@ -395,7 +331,8 @@ class Stack:
         except Exception:  # not up yet
             return False
 
-    def _prepare_airflow(self) -> None:
+    def prepare_airflow(self) -> None:
+        """Write the SimpleAuthManager password file (the generated admin password)."""
         creds = load_or_create_credentials(self.settings)
         home = self.settings.state_dir / "airflow"
         home.mkdir(parents=True, exist_ok=True)
@@ -404,23 +341,14 @@ class Stack:
         pw.chmod(0o600)
 
     # ----- process control
-    def _pid(self, svc: Service) -> int | None:
+    def pid(self, svc: Service) -> int | None:
+        """The running process of ``svc`` from its pid file; ``None`` when it is not running."""
         path = svc.pid_path(self.settings.state_dir)
         try:
             pid = int(path.read_text().strip())
         except (OSError, ValueError):
             return None
-        _reap(pid)
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            return None
-        try:
-            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                return None
-        except (OSError, IndexError):
-            pass
-        return pid
+        return pid if pid_alive(pid) else None
 
     def up(self, progress: Callable[[str], None] = print) -> dict[str, float]:
         """Start every service not yet running; wait for health. Return seconds per service."""
@@ -432,7 +360,7 @@ class Stack:
         for svc in self.services().values():
             t0 = time.monotonic()
             log = svc.log_path(state)
-            if self._pid(svc) is not None:
+            if self.pid(svc) is not None:
                 if svc.health():
                     progress(f"  {svc.name:<8} already running at {svc.url}")
                     timings[svc.name] = 0.0
@@ -443,20 +371,13 @@ class Stack:
                 if svc.prepare:
                     svc.prepare()
                 progress(f"  {svc.name:<8} starting (log: {log})")
-                with open(log, "ab") as fh:
-                    fh.write(
-                        f"\n==== driftline stack: starting {svc.name} {time.ctime()}\n".encode()
-                    )
-                    fh.flush()
-                    proc = subprocess.Popen(  # noqa: S603 - fixed command
-                        svc.command,
-                        env={**env, **svc.env},
-                        stdout=fh,
-                        stderr=subprocess.STDOUT,
-                        stdin=subprocess.DEVNULL,
-                        cwd=str(state),
-                        start_new_session=True,
-                    )
+                proc = start(
+                    svc.command,
+                    {**env, **svc.env},
+                    log,
+                    state,
+                    banner=f"==== driftline stack: starting {svc.name} {time.ctime()}",
+                )
                 svc.pid_path(state).write_text(str(proc.pid))
             self._wait_healthy(svc)
             timings[svc.name] = time.monotonic() - t0
@@ -464,36 +385,24 @@ class Stack:
         return timings
 
     def _wait_healthy(self, svc: Service) -> None:
-        state = self.settings.state_dir
-        log = svc.log_path(state)
-        deadline = time.monotonic() + self.settings.startup_timeout
-        while time.monotonic() < deadline:
-            if svc.health():
-                return
-            if self._pid(svc) is None:
-                raise ServiceError(
-                    fail(
-                        f"{svc.name} exited during start-up{_cause(log)}",
-                        f"read its log {log}, fix the cause, then run 'make up' again",
-                    )
-                )
-            time.sleep(1.0)
-        raise ServiceError(
-            fail(
-                f"{svc.name} was not healthy within {self.settings.startup_timeout} s at {svc.url}{_cause(log)}",
-                f"read its log {log}; raise DRIFTLINE_STARTUP_TIMEOUT on a slow machine",
-            )
+        wait_healthy(
+            svc.name,
+            svc.health,
+            lambda: self.pid(svc) is not None,
+            svc.log_path(self.settings.state_dir),
+            self.settings.startup_timeout,
+            where=f" at {svc.url}",
         )
 
     def down(self, progress: Callable[[str], None] = print) -> None:
         """Stop every managed service (SIGTERM to its process group, then SIGKILL)."""
         for svc in reversed(list(self.services().values())):
-            pid = self._pid(svc)
+            pid = self.pid(svc)
             if pid is None:
                 progress(f"  {svc.name:<8} not running")
                 svc.pid_path(self.settings.state_dir).unlink(missing_ok=True)
                 continue
-            _terminate_group(pid)
+            stop_group(pid)
             svc.pid_path(self.settings.state_dir).unlink(missing_ok=True)
             progress(f"  {svc.name:<8} stopped")
 
@@ -501,7 +410,7 @@ class Stack:
         """``{service: "healthy" | "unhealthy" | "stopped"}``."""
         out = {}
         for svc in self.services().values():
-            if self._pid(svc) is None:
+            if self.pid(svc) is None:
                 out[svc.name] = "stopped"
             else:
                 out[svc.name] = "healthy" if svc.health() else "unhealthy"
@@ -511,66 +420,8 @@ class Stack:
         out = {}
         for svc in self.services().values():
             log = svc.log_path(self.settings.state_dir)
-            out[svc.name] = _tail(log, lines) if log.exists() else "(no log yet)"
+            out[svc.name] = tail(log, lines) if log.exists() else "(no log yet)"
         return out
 
     def urls(self) -> Mapping[str, str]:
         return {n: svc.url for n, svc in self.services().items()}
-
-
-def _group_alive(pgid: int) -> bool:
-    """True while a non-zombie process of process group ``pgid`` exists (Linux /proc)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and fields[0] != "Z" and int(fields[2]) == pgid:
-            return True
-    return False
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-
-
-def _terminate_group(pid: int, grace: float = 20.0) -> None:
-    try:
-        pgid = os.getpgid(pid)
-    except OSError:
-        return
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(pgid, sig)
-        except OSError:
-            return
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            _reap(pid)
-            if not _group_alive(pgid):
-                return
-            time.sleep(0.2)
-
-
-def _tail(path: Path, lines: int) -> str:
-    with open(path, "rb") as fh:
-        fh.seek(0, os.SEEK_END)
-        size = fh.tell()
-        fh.seek(max(0, size - 64 * 1024))
-        data = fh.read().decode(errors="replace")
-    return "\n".join(data.splitlines()[-lines:])
-
-
-def _cause(log: Path) -> str:
-    """A short cause read from the log's last lines, when one is recognisable."""
-    if not log.exists():
-        return ""
-    tail = _tail(log, 30)
-    for marker in ("address already in use", "Address already in use"):
-        if marker in tail:
-            return " (a port is already in use)"
-    errors = [ln for ln in tail.splitlines() if "Error" in ln or "error" in ln]
-    return f" (last error: {errors[-1].strip()[:200]})" if errors else ""

@@ -8,95 +8,11 @@ quarantined, nothing trained, alert recorded; (e) the Params override is honoure
 
 from __future__ import annotations
 
-import json
-import os
-import runpy
-import uuid
-
-import numpy as np
-import pandas as pd
 import pytest
 
-from tests.conftest import ROOT
+from tests.dags.conftest import land, make_frame, report, run_dag, versions, xcom
 
 pytestmark = pytest.mark.integration
-
-
-def make_frame(n: int, seed: int, *, shift: float = 0.0, flip: bool = False) -> pd.DataFrame:
-    """Synthetic stream: y depends on x1, x2 and the colour; x3 is a shiftable covariate."""
-    rng = np.random.default_rng(seed)
-    x1, x2 = rng.normal(size=n), rng.normal(size=n)
-    x3 = rng.normal(loc=shift, size=n)
-    colour = rng.choice(["red", "green", "blue"], size=n, p=[0.5, 0.3, 0.2])
-    logit = 1.5 * x1 - 1.0 * x2 + 0.3 * x3 + np.where(colour == "red", 0.5, -0.5)
-    if flip:
-        logit = -logit
-    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    return pd.DataFrame({"x1": x1, "x2": x2, "x3": x3, "colour": colour, "label": y})
-
-
-@pytest.fixture(scope="module")
-def pipeline(services, tmp_path_factory):
-    """Own buckets, model name and monitoring DB for this module; a bootstrapped champion."""
-    from driftline import flow, s3
-    from driftline.settings import Settings
-
-    tag = uuid.uuid4().hex[:6]
-    env = {
-        "DRIFTLINE_MODEL_NAME": f"pipe-{tag}",
-        "DRIFTLINE_BUCKET_LANDING": f"pipe-{tag}-landing",
-        "DRIFTLINE_BUCKET_QUARANTINE": f"pipe-{tag}-quarantine",
-        "DRIFTLINE_BUCKET_REPORTS": f"pipe-{tag}-reports",
-        "DRIFTLINE_MONITORING_DB_URL": f"sqlite:///{tmp_path_factory.mktemp('mon') / 'monitoring.db'}",
-        "DRIFTLINE_STATE_DIR": str(tmp_path_factory.mktemp("state")),
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    settings = Settings.from_env()
-    s3.ensure_buckets(settings)
-    ref = tmp_path_factory.mktemp("ref") / "reference.csv"
-    make_frame(3000, seed=1).to_csv(ref, index=False)
-    boot = flow.bootstrap(str(ref), target="label", settings=settings)
-    assert boot["promoted"] and boot["champion"] == "1", boot
-    yield settings
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-
-
-def land(settings, name: str, frame: pd.DataFrame | bytes) -> str:
-    from driftline import s3
-
-    body = frame if isinstance(frame, bytes) else frame.to_csv(index=False).encode()
-    key = f"{settings.landing_prefix}{name}"
-    s3.client(settings).put_object(Bucket=settings.bucket_landing, Key=key, Body=body)
-    return key
-
-
-def run_dag(**conf):
-    module = runpy.run_path(str(ROOT / "dags" / "driftline_continual_training.py"))
-    dag = module["driftline_continual_training"]()
-    dagrun = dag.test(run_conf=conf)
-    states = {ti.task_id: ti.state for ti in dagrun.get_task_instances()}
-    return dagrun, states
-
-
-def versions(settings):
-    from driftline.training.registry import Registry
-
-    reg = Registry(settings.model_name, settings.mlflow_tracking_uri)
-    return reg, [str(v.version) for v in reg.versions()], reg.aliases()
-
-
-def report_of(settings, batch_id: str) -> dict:
-    from driftline import s3
-
-    body = s3.client(settings).get_object(
-        Bucket=settings.bucket_reports, Key=f"runs/{batch_id}.json"
-    )
-    return json.loads(body["Body"].read())
 
 
 def test_a_clean_batch_trains_nothing_and_publishes(pipeline, airflow_db):
@@ -110,7 +26,7 @@ def test_a_clean_batch_trains_nothing_and_publishes(pipeline, airflow_db):
     _, after, _ = versions(pipeline)
     assert after == before
     batch_id = xcom(dagrun, "resolve_batch")["batch_id"]
-    assert report_of(pipeline, batch_id)["action"] == "none"
+    assert report(pipeline, f"runs/{batch_id}.json")["action"] == "none"
 
 
 def test_b_covariate_shift_fine_tunes(pipeline, airflow_db):
@@ -185,12 +101,6 @@ def test_e_params_override_full_retrain_on_clean_batch(pipeline, airflow_db):
     assert reg.find(batch_id).tags["strategy"] == "full_retrain"
 
 
-def xcom(dagrun, task_id: str):
-    """The return value of ``task_id`` in this run."""
-    ti = dagrun.get_task_instance(task_id)
-    return ti.xcom_pull(task_ids=task_id, key="return_value")
-
-
 def test_f_dag_trained_versions_rebuild_and_a_spec_change_is_a_model_iteration(
     pipeline, airflow_db
 ):
@@ -201,7 +111,7 @@ def test_f_dag_trained_versions_rebuild_and_a_spec_change_is_a_model_iteration(
     from driftline import flow
     from driftline.monitoring import MonitoringStore
     from driftline.training import reproduce, save_configured_spec
-    from driftline.training.pipeline import model_spec_of
+    from driftline.training.steps import model_spec_of
 
     reg, vs, aliases = versions(pipeline)
     assert vs  # bootstrap, and the versions the tests above trained

@@ -14,7 +14,6 @@ import time
 import pytest
 
 from driftline import s3
-from driftline.airflow_api import AirflowAPI
 from driftline.stack import load_or_create_credentials
 
 pytestmark = pytest.mark.integration
@@ -31,25 +30,9 @@ def _poll(check, timeout: float, what: str):
 
 
 @pytest.fixture(scope="module")
-def live(full_stack):
+def live(full_stack, bootstrap_airflow):
     settings, _ = full_stack
-    creds = load_or_create_credentials(settings)
-    api = AirflowAPI(
-        f"http://127.0.0.1:{settings.airflow_port}",
-        "admin",
-        creds["DRIFTLINE_AIRFLOW_ADMIN_PASSWORD"],
-    )
-    for dag_id in (
-        "driftline_bootstrap",
-        "driftline_landing_sensor",
-        "driftline_continual_training",
-    ):
-        api.wait_for_dag(dag_id, timeout=300)
-    run = api.trigger(
-        "driftline_bootstrap", {"reference": "builtin:elec2", "target": "class", "rows": 1344}
-    )
-    assert api.wait_for_run("driftline_bootstrap", run, timeout=600) == "success"
-    return settings, api
+    return settings, bootstrap_airflow(settings, dag_timeout=300, run_timeout=600)
 
 
 def _versions(settings):

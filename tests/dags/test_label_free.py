@@ -10,18 +10,16 @@ sample size, and the champion never changes without passing the gate.
 
 from __future__ import annotations
 
-import json
-import os
-import uuid
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.dags.test_continual_training import land, make_frame, run_dag, versions, xcom
+from tests.dags.conftest import land, make_frame, report, run_dag, versions, xcom
 
 pytestmark = pytest.mark.integration
+PIPELINE_PREFIX = "lf"
 
 
 def label_shifted(n: int, prior: float, seed: int):
@@ -36,28 +34,11 @@ def label_shifted(n: int, prior: float, seed: int):
 
 
 @pytest.fixture(scope="module")
-def pipeline(services, tmp_path_factory):
-    """Own buckets and model; a champion; a contract that accepts unlabelled batches."""
+def pipeline(pipeline, tmp_path_factory):
+    """The shared bootstrapped pipeline, with a contract that accepts unlabelled batches."""
     from driftline import flow, s3
-    from driftline.settings import Settings
 
-    tag = uuid.uuid4().hex[:6]
-    env = {
-        "DRIFTLINE_MODEL_NAME": f"lf-{tag}",
-        "DRIFTLINE_BUCKET_LANDING": f"lf-{tag}-landing",
-        "DRIFTLINE_BUCKET_QUARANTINE": f"lf-{tag}-quarantine",
-        "DRIFTLINE_BUCKET_REPORTS": f"lf-{tag}-reports",
-        "DRIFTLINE_MONITORING_DB_URL": f"sqlite:///{tmp_path_factory.mktemp('mon') / 'm.db'}",
-        "DRIFTLINE_STATE_DIR": str(tmp_path_factory.mktemp("state")),
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    settings = Settings.from_env()
-    s3.ensure_buckets(settings)
-    ref = tmp_path_factory.mktemp("ref") / "reference.csv"
-    make_frame(3000, seed=1).to_csv(ref, index=False)
-    boot = flow.bootstrap(str(ref), target="label", settings=settings)
-    assert boot["promoted"] and boot["champion"] == "1", boot
+    settings = pipeline
     # labels arrive late: the target may be empty (docs/adapt.md); shifted batches leave
     # the inferred value ranges, which is drift, not bad data
     contract = flow.load_contract(settings)
@@ -68,19 +49,7 @@ def pipeline(services, tmp_path_factory):
     path = tmp_path_factory.mktemp("contract") / "contract.yaml"
     replace(contract, columns=columns).to_file(path)
     s3.client(settings).upload_file(str(path), settings.bucket_reports, flow.contract_key(settings))
-    yield settings
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-
-
-def report(settings, key: str) -> dict:
-    from driftline import s3
-
-    body = s3.client(settings).get_object(Bucket=settings.bucket_reports, Key=key)
-    return json.loads(body["Body"].read())
+    return settings
 
 
 def test_a_unlabelled_label_shift_logs_a_label_free_prior_correction(pipeline, airflow_db):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import threading
 import uuid
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from driftline import batches, flow, s3
 from driftline.errors import ConfigError, DataError
 from driftline.settings import Settings
 from driftline.validation import DataContract
+from tests.conftest import environ
 
 pytestmark = pytest.mark.integration
 
@@ -79,22 +79,16 @@ def base(services, tmp_path_factory):
         "DRIFTLINE_MONITORING_DB_URL": f"sqlite:///{tmp_path_factory.mktemp('mon') / 'm.db'}",
         "DRIFTLINE_STATE_DIR": str(tmp_path_factory.mktemp("state")),
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    settings = services.with_(
-        bucket_landing=f"rel-{tag}-landing",
-        bucket_quarantine=f"rel-{tag}-quarantine",
-        bucket_reports=f"rel-{tag}-reports",
-        model_name=f"rel-{tag}",
-    )
-    s3.ensure_buckets(settings)
-    put_contract(settings, tmp_path_factory.mktemp("contract"))
-    yield settings
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    with environ(env):
+        settings = services.with_(
+            bucket_landing=f"rel-{tag}-landing",
+            bucket_quarantine=f"rel-{tag}-quarantine",
+            bucket_reports=f"rel-{tag}-reports",
+            model_name=f"rel-{tag}",
+        )
+        s3.ensure_buckets(settings)
+        put_contract(settings, tmp_path_factory.mktemp("contract"))
+        yield settings
 
 
 @pytest.fixture

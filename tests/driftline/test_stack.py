@@ -5,7 +5,8 @@ import socket
 import pytest
 
 from driftline.errors import PortInUseError
-from driftline.stack import Stack, check_ports_free, port_in_use
+from driftline.stack import Stack
+from driftline.supervise import check_ports_free, port_in_use
 from tests.conftest import test_settings
 
 

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from driftline.monitoring import MonitoringStore
+from tests.conftest import environ
 from tests.driftline.monitoring.seed import seed_store
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
@@ -72,7 +73,6 @@ def test_notifier_records_the_failure_and_writes_the_alert(tmp_path, monkeypatch
 @pytest.fixture(scope="module")
 def airflow_client(airflow_db, tmp_path_factory):
     """Airflow's api-server app (SimpleAuthManager) with the plugin, on a seeded store."""
-    import os
 
     state = tmp_path_factory.mktemp("plugin-auth")
     pw = state / "passwords.json"
@@ -84,22 +84,14 @@ def airflow_client(airflow_db, tmp_path_factory):
         "DRIFTLINE_STATE_DIR": str(state),
         "DRIFTLINE_MONITORING_DB_URL": f"sqlite:///{state / 'monitoring.db'}",
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    store = MonitoringStore.from_env()
-    ids = seed_store(store, n_batches=6)
-    store.dispose()
-    from airflow.api_fastapi.app import create_app
-    from fastapi.testclient import TestClient
+    with environ(env):
+        store = MonitoringStore.from_env()
+        ids = seed_store(store, n_batches=6)
+        store.dispose()
+        from airflow.api_fastapi.app import create_app
+        from fastapi.testclient import TestClient
 
-    try:
         yield TestClient(create_app()), ids
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.mark.integration

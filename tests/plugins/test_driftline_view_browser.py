@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from driftline.monitoring import JsonLinesNotifier, Links, MonitoringStore, send_alerts
+from driftline.alerting import send_batch_alerts
+from driftline.monitoring import JsonLinesNotifier, Links, MonitoringStore
 from tests.driftline.monitoring.seed import seed_store
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,7 +44,12 @@ def airflow_ui(tmp_path_factory):
     ids = seed_store(store)
     links = Links("http://127.0.0.1", "http://127.0.0.1:5000", "driftline")
     for batch_id in ids:
-        send_alerts(store, batch_id, [JsonLinesNotifier(state / "alerts.jsonl")], links=links)
+        send_batch_alerts(
+            batch_id,
+            store=store,
+            notifiers=[JsonLinesNotifier(state / "alerts.jsonl")],
+            links=links,
+        )
     store.dispose()
     saved = os.environ.get("DRIFTLINE_MONITORING_DB_URL")
     os.environ["DRIFTLINE_MONITORING_DB_URL"] = f"sqlite:///{db}"  # Stack.env() copies os.environ

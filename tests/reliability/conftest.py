@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import _free_block, test_settings
-from tests.reliability.faults import PrivatePostgres, poll
+from tests.reliability.faults import PrivatePostgres
 
 
 def _export(stack) -> dict[str, str]:
@@ -59,10 +59,9 @@ def own_services(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def pg_stack(tmp_path_factory):
+def pg_stack(tmp_path_factory, bootstrap_airflow):
     """S3 + MLflow + Airflow standalone (LocalExecutor) on a private PostgreSQL, bootstrapped."""
-    from driftline.airflow_api import AirflowAPI
-    from driftline.stack import Stack, load_or_create_credentials
+    from driftline.stack import Stack
 
     state = tmp_path_factory.mktemp("pgstack")
     postgres = PrivatePostgres(Path(tempfile.mkdtemp(prefix="driftline-pg-")), _free_block(2))
@@ -88,29 +87,8 @@ def pg_stack(tmp_path_factory):
             os.environ.clear()
             os.environ.update(saved)
         settings = _with_creds(settings)
-        creds = load_or_create_credentials(settings)
-        api = AirflowAPI(
-            f"http://127.0.0.1:{settings.airflow_port}",
-            "admin",
-            creds["DRIFTLINE_AIRFLOW_ADMIN_PASSWORD"],
-        )
-        for dag_id in (
-            "driftline_bootstrap",
-            "driftline_landing_sensor",
-            "driftline_continual_training",
-        ):
-            api.wait_for_dag(dag_id, timeout=400)
-        run = api.trigger(
-            "driftline_bootstrap", {"reference": "builtin:elec2", "target": "class", "rows": 1344}
-        )
-        path = f"/api/v2/dags/driftline_bootstrap/dagRuns/{run}"
-        state = poll(  # tolerant of slow answers on a busy machine
-            lambda: api.get(path)["state"] in ("success", "failed") and api.get(path)["state"],
-            1200,
-            "the bootstrap run",
-            every=3,
-        )
-        assert state == "success"
+        # tolerant of slow answers on a busy machine
+        api = bootstrap_airflow(settings, dag_timeout=400, run_timeout=1200)
         info = PgStackInfo(settings, stack, postgres, api, env)
         yield info
     finally:
@@ -149,27 +127,20 @@ class PgStackInfo:
         stopped when the session ends.
         """
         log = self.settings.state_dir / "logs" / f"{command}-{len(self.extra) + 1}.log"
+        from driftline.supervise import start
+
         airflow = str(Path(sys.executable).parent / "airflow")
-        with open(log, "ab") as fh:
-            proc = subprocess.Popen(  # noqa: S603 - fixed command
-                [airflow, command],
-                env=self.env,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=str(self.settings.state_dir),
-                start_new_session=True,
-            )
+        proc = start([airflow, command], self.env, log, self.settings.state_dir)
         self.extra.append(proc)
         return proc
 
 
 def stop_process(proc: subprocess.Popen) -> None:
     """Stop a process started by :meth:`PgStackInfo.start_component` and its group."""
-    from driftline.stack import _terminate_group
+    from driftline.supervise import stop_group
 
     if proc.poll() is None:
-        _terminate_group(proc.pid)
+        stop_group(proc.pid)
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:

@@ -101,7 +101,7 @@ def poll(check: Callable[[], Any], timeout: float, what: str, every: float = 1.0
 # --------------------------------------------------------------------------- stack services
 def service_pid(stack: Any, name: str) -> int:
     """Pid of a stack service (from its pid file); fails if it is not running."""
-    pid = stack._pid(stack.services()[name])
+    pid = stack.pid(stack.services()[name])
     assert pid is not None, f"{name} is not running"
     return pid
 

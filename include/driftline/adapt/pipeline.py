@@ -42,15 +42,16 @@ from driftline.adapt.retrain import Adaptation, recalibrate_priors, reweight_ret
 from driftline.adapt.weights import ImportanceWeighting
 from driftline.errors import ConfigError, DataError, fail
 from driftline.settings import Settings, get_settings
-from driftline.training.pipeline import (
-    _mlflow,
-    _step,
-    _verify_and_mark,
-    model_spec_of,
-    trigger_of,
-)
+from driftline.training.pipeline import trigger_of
 from driftline.training.policy import LABEL_FREE_ACTIONS
-from driftline.training.registry import CHALLENGER, Registry
+from driftline.training.registry import Registry
+from driftline.training.steps import (
+    earlier_attempt,
+    model_spec_of,
+    step,
+    use_tracking,
+    verify_and_mark,
+)
 from driftline.training.tracking import TAG, load_holdout, log_training
 from driftline.training.window import Batch, split_holdout
 
@@ -128,17 +129,11 @@ def adapt_and_log(
             fail(f"batch {batch_id}: action {action!r}", f"use one of {list(LABEL_FREE_ACTIONS)}")
         )
     registry = Registry(s.model_name, s.mlflow_tracking_uri)
-    _mlflow(s)
+    use_tracking(s)
     trigger = trigger_of(decision, drift_report)
-    with _step(batch_id, "looking up earlier attempts", registry, "check MLflow and retry"):
-        existing = registry.find(batch_id)
-        champion = registry.champion()
+    existing, champion = earlier_attempt(batch_id, registry, "the adapt task")
     if existing is not None:
         tags = existing.tags or {}
-        challenger = registry.aliases().get(CHALLENGER)
-        if "gate" not in tags and (challenger is None or int(challenger) < int(existing.version)):
-            with _step(batch_id, f"finishing version {existing.version}", registry, "retry"):
-                _verify_and_mark(registry, existing)
         return AdaptOutcome(
             batch_id,
             tags.get("strategy", action),
@@ -155,7 +150,7 @@ def adapt_and_log(
         raise ConfigError(fail(f"batch {batch_id}: there is no champion", "run bootstrap first"))
     parent = str(champion.version)
     todo = "the champion is unchanged; fix the cause and retry the adapt task"
-    with _step(batch_id, f"reading champion version {parent}", registry, todo):
+    with step(batch_id, f"reading champion version {parent}", registry, todo):
         spec = model_spec_of(registry, champion)
         champion_run = (champion.tags or {}).get("run_id") or champion.run_id
         reference_holdout = load_holdout(champion_run, registry.tracking_uri)
@@ -167,7 +162,7 @@ def adapt_and_log(
             fail(f"batch {batch_id} lacks feature column(s) {missing}", "validate it first")
         )
     labelled = spec.target in frame.columns and bool(frame[spec.target].notna().all())
-    with _step(batch_id, f"{action} of champion version {parent}", registry, todo):
+    with step(batch_id, f"{action} of champion version {parent}", registry, todo):
         if action == "recalibrate_priors":
             adaptation = recalibrate_priors(
                 model, spec, reference_holdout, frame, method=cfg.prior_method, seed=cfg.seed
@@ -211,7 +206,7 @@ def adapt_and_log(
     if labelled:  # labels exist: the gate scores real labels of the batch
         _, batch_holdout = split_holdout(frame, cfg.holdout_fraction, spec.timestamp)
         adaptation = replace(adaptation, holdout=batch_holdout, holdout_kind="batch")
-    with _step(batch_id, f"logging the {action} run to MLflow", registry, todo):
+    with step(batch_id, f"logging the {action} run to MLflow", registry, todo):
         logged = _log(
             adaptation,
             s,
@@ -226,7 +221,7 @@ def adapt_and_log(
             decision,
             current.source,
         )
-    with _step(batch_id, f"registering run {logged.run_id}", registry, "retry the adapt task"):
+    with step(batch_id, f"registering run {logged.run_id}", registry, "retry the adapt task"):
         version = registry.register(
             logged.model_uri,
             run_id=logged.run_id,
@@ -241,7 +236,7 @@ def adapt_and_log(
                 "holdout": adaptation.holdout_kind,
             },
         )
-        _verify_and_mark(registry, version)
+        verify_and_mark(registry, version)
     vid = str(version.version)
     return AdaptOutcome(
         batch_id,

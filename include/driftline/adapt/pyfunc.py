@@ -28,16 +28,18 @@ import pandas as pd
 
 from driftline.adapt.priors import PriorCorrectedClassifier, PriorShiftCorrection
 from driftline.adapt.retrain import Adaptation
-from driftline.errors import ModelError, ServiceError, fail
+from driftline.errors import ModelError, fail
 from driftline.training.metrics import evaluate
 from driftline.training.spec import ModelSpec
 from driftline.training.tracking import (
     TAG,
     LoggedRun,
-    _as_json,
-    _drift_html,
+    finish_run,
     load_artifact_text,
+    log_texts,
+    open_experiment,
     pip_requirements,
+    report_texts,
     skops_trusted_types,
 )
 
@@ -85,17 +87,7 @@ def log_prior_correction(
         raise ModelError(
             fail("the adaptation holds no prior-corrected model", "log an accepted recalibration")
         )
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
-    try:
-        exp = mlflow.set_experiment(experiment)
-    except Exception as exc:
-        raise ServiceError(
-            fail(
-                f"MLflow at {mlflow.get_tracking_uri()} is not reachable ({exc})",
-                "check 'make status'; the champion is unchanged",
-            )
-        ) from exc
+    exp = open_experiment(experiment, tracking_uri)
     estimate = adaptation.estimate
     holdout = adaptation.holdout
     holdout_metrics = (
@@ -141,23 +133,11 @@ def log_prior_correction(
         texts = {
             "spec.json": json.dumps(spec.to_dict(), indent=2),
             "adapt/report.json": json.dumps(adaptation.to_dict(), indent=2, default=str),
-            "policy/decision.json": _as_json(decision),
-            "drift/report.json": _as_json(drift_report),
-            "drift/report.html": _drift_html(drift_report, None),
-            "validation/report.json": _as_json(validation_report),
+            **report_texts(decision, drift_report, None, validation_report),
             "reference/profile.json": profile,
         }
+        log_texts(texts, holdout)
         with tempfile.TemporaryDirectory(prefix="driftline-adapt-") as tmp:
-            root = Path(tmp, "run")
-            for rel, text in texts.items():
-                if text is not None:
-                    path = root / rel
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_text(text, encoding="utf-8")
-            if holdout is not None:
-                (root / "holdout").mkdir(parents=True, exist_ok=True)
-                holdout.to_parquet(root / "holdout" / "holdout.parquet", index=False)
-            mlflow.log_artifacts(str(root))
             base_dir = Path(tmp, "base_model")
             mlflow.sklearn.save_model(
                 model.base,
@@ -177,20 +157,12 @@ def log_prior_correction(
                 input_example=example,
                 pip_requirements=pip_requirements(),
             )
-        mlflow.set_tags(
-            {
-                f"{TAG}model_uri": info.model_uri,
-                f"{TAG}model_id": info.model_id or "",
-                f"{TAG}complete": "true",
-            }
+        return finish_run(
+            run,
+            exp,
+            info,
+            batch_id=batch_id,
+            strategy="recalibrate_priors",
+            parent_version=parent_version,
+            trigger=trigger,
         )
-    return LoggedRun(
-        run.info.run_id,
-        exp.experiment_id,
-        info.model_uri,
-        info.model_id,
-        batch_id,
-        "recalibrate_priors",
-        parent_version,
-        trigger,
-    )

@@ -1,13 +1,18 @@
 """Monitoring: a SQL store of what the pipeline did per batch, alert rules and notifiers,
 server-side charts and the FastAPI app behind the "Driftline" view of the Airflow UI.
 
+The store is :class:`MonitoringStore` (``store``), a facade over one module each for the
+database engine and schema upgrade (``engine``), the ``record_*`` writes (``writes``), the
+queries (``reads``) and the alert ledger (``ledger``); ``values`` holds the checks and
+conversions they share.
+
 The library never imports Airflow: the plugin in ``plugins/driftline_plugin.py`` mounts
 :func:`~driftline.monitoring.web.create_app` (import it from ``driftline.monitoring.web``;
 it needs FastAPI) with Airflow's authentication injected.
 """
 
+from driftline.monitoring.alert_types import SEVERITY_ORDER, Alert, AlertSeverity
 from driftline.monitoring.alerts import (
-    Alert,
     AlertRule,
     BatchFacts,
     DriftDetected,
@@ -21,7 +26,6 @@ from driftline.monitoring.alerts import (
     default_rules,
     evaluate_rules,
     rules_from_env,
-    send_alerts,
 )
 from driftline.monitoring.charts import drift_heatmap_svg, performance_svg
 from driftline.monitoring.links import Links
@@ -36,7 +40,7 @@ from driftline.monitoring.notifiers import (
 )
 from driftline.monitoring.schema import BATCH_STATUSES, ITERATIONS, MODEL_EVENT_KINDS
 from driftline.monitoring.store import ENV_URL, MonitoringStore, default_url, record
-from driftline.monitoring.summary import prediction_summary
+from driftline.monitoring.summary import prediction_summary, upgrade_summary
 
 __all__ = [
     "BATCH_STATUSES",
@@ -45,8 +49,10 @@ __all__ = [
     "ITERATIONS",
     "MIGRATIONS",
     "MODEL_EVENT_KINDS",
+    "SEVERITY_ORDER",
     "Alert",
     "AlertRule",
+    "AlertSeverity",
     "BatchFacts",
     "Delivery",
     "DriftDetected",
@@ -74,5 +80,5 @@ __all__ = [
     "prediction_summary",
     "record",
     "rules_from_env",
-    "send_alerts",
+    "upgrade_summary",
 ]

@@ -3,9 +3,9 @@
 Each rule is a small :class:`AlertRule` whose hook :meth:`AlertRule._check` reads the
 :class:`BatchFacts` of a batch and returns a :class:`Finding` (or ``None``); the public
 :meth:`AlertRule.evaluate` turns it into a frozen :class:`Alert` with links to the Airflow
-run, MLflow and Data Docs. :func:`send_alerts` evaluates the rules, claims each alert in the
-store (the ``alert`` table's unique ``rule:batch`` key, so a retried task or a second
-callback sends nothing twice) and hands it to every notifier
+run, MLflow and Data Docs (:mod:`driftline.monitoring.alert_types`). Sending is
+:func:`driftline.alerting.send_batch_alerts`, the one entry point: it evaluates these
+rules, claims each alert in the store's ledger and hands it to every notifier
 (:mod:`driftline.monitoring.notifiers`).
 
 >>> facts = BatchFacts("week-07", batch={"status": "quarantined", "message": "price has inf"})
@@ -20,47 +20,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from driftline.errors import ConfigError, ServiceError, fail
+from driftline.errors import ConfigError, fail
+from driftline.monitoring.alert_types import SEVERITY_ORDER, Alert, AlertSeverity
 from driftline.monitoring.links import Links
 
 if TYPE_CHECKING:
-    from driftline.monitoring.notifiers import Notifier
     from driftline.monitoring.store import MonitoringStore
-
-AlertSeverity = Literal["info", "warning", "critical"]
-SEVERITY_ORDER: tuple[AlertSeverity, ...] = ("info", "warning", "critical")
-
-
-@dataclass(frozen=True)
-class Alert:
-    """One alert about one batch."""
-
-    rule: str
-    batch_id: str
-    severity: AlertSeverity
-    message: str
-    links: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def dedup_key(self) -> str:
-        """At most one alert per (rule, batch)."""
-        return f"{self.rule}:{self.batch_id}"
-
-    def text(self) -> str:
-        """Plain text for chat and e-mail: a title line, the message, one line per link."""
-        lines = [
-            f"[Driftline] {self.severity.upper()} {self.rule}: batch {self.batch_id}",
-            self.message,
-        ]
-        lines += [f"{name.replace('_', ' ')}: {url}" for name, url in self.links.items()]
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (with ``dedup_key``)."""
-        return {**asdict(self), "links": dict(self.links), "dedup_key": self.dedup_key}
 
 
 @dataclass(frozen=True)
@@ -313,46 +281,3 @@ def evaluate_rules(
     """Alerts the rules raise for one batch (no store, no sending)."""
     rules = rules_from_env() if rules is None else rules
     return [a for a in (r.evaluate(facts, links) for r in rules) if a is not None]
-
-
-def send_alerts(
-    store: MonitoringStore,
-    batch_id: str,
-    notifiers: Sequence[Notifier],
-    rules: Iterable[AlertRule] | None = None,
-    links: Links | None = None,
-) -> list[Alert]:
-    """Evaluate the rules on a batch and send each new alert once; return the alerts sent.
-
-    An alert already in the store (same rule and batch) is skipped. When every notifier
-    fails for an alert its claim is released (a retry may send it) and
-    :class:`~driftline.errors.ServiceError` is raised after the other alerts were tried.
-    """
-    if not notifiers:
-        raise ConfigError(fail("send_alerts got no notifier", "pass notifiers_from_env()"))
-    links = Links.from_env() if links is None else links
-    sent: list[Alert] = []
-    errors: list[str] = []
-    for alert in evaluate_rules(BatchFacts.load(store, batch_id), rules, links):
-        if not store.claim_alert(
-            alert.dedup_key,
-            rule=alert.rule,
-            batch_id=alert.batch_id,
-            severity=alert.severity,
-            message=alert.message,
-            links=alert.links,
-        ):
-            continue
-        deliveries = [n.send(alert) for n in notifiers]
-        ok = [d.channel for d in deliveries if d.ok]
-        if ok:
-            store.mark_alert_sent(alert.dedup_key, ok)
-            sent.append(alert)
-        else:
-            store.release_alert(alert.dedup_key)
-            errors += [f"{alert.dedup_key} via {d.channel}: {d.detail}" for d in deliveries]
-    if errors:
-        raise ServiceError(
-            fail(f"no notifier could deliver: {'; '.join(errors)}", "check the notifier settings")
-        )
-    return sent

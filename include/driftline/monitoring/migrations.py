@@ -10,15 +10,17 @@ transaction-scoped advisory lock serialises concurrent upgrades; on SQLite the s
 
 To change the schema: edit :mod:`driftline.monitoring.schema`, then append a step that
 adds the new column or table when missing (``_add_missing_columns`` / ``_create_missing``).
+A step may also rewrite stored values: step 4 translates the prediction summaries of
+earlier releases to the one key set of :func:`driftline.monitoring.prediction_summary`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, inspect, select, text
+from sqlalchemy import Connection, Engine, inspect, select, text, update
 from sqlalchemy.schema import CreateColumn
 
 from driftline.errors import ConfigError, fail
@@ -76,10 +78,22 @@ def _v3(conn: Connection) -> None:
     _create_missing(conn, "live_traffic")
 
 
+def _v4(conn: Connection) -> None:
+    from driftline.monitoring.summary import upgrade_summary
+
+    for table in (s.prediction, s.live_traffic):
+        for row_id, stats in conn.execute(select(table.c.id, table.c.stats)).all():
+            if isinstance(stats, Mapping) and upgrade_summary(stats) != stats:
+                conn.execute(
+                    update(table).where(table.c.id == row_id).values(stats=upgrade_summary(stats))
+                )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "batches, drift, decisions, predictions, performance, model events, alerts", _v1),
     Migration(2, "batch.champion_version and step durations", _v2),
     Migration(3, "model_event.iteration and live_traffic (online endpoint samples)", _v3),
+    Migration(4, "prediction and live traffic summaries in one key set", _v4),
 )
 #: The schema version this release writes.
 LATEST_VERSION = MIGRATIONS[-1].version

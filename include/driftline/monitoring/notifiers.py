@@ -19,7 +19,7 @@ Environment variable               Meaning                                      
 =================================  ===============================================  ==================
 
 >>> import json, tempfile, pathlib
->>> from driftline.monitoring.alerts import Alert
+>>> from driftline.monitoring.alert_types import Alert
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "alerts.jsonl"
 >>> JsonLinesNotifier(path).send(Alert("failed_run", "b1", "critical", "run failed")).ok
 True
@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from driftline.errors import ConfigError, ServiceError, fail
-from driftline.monitoring.alerts import Alert
+from driftline.monitoring.alert_types import Alert
 
 
 @dataclass(frozen=True)

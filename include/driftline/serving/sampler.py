@@ -215,10 +215,9 @@ class LiveSampler:
         ended: datetime,
     ) -> None:
         try:
-            from driftline.monitoring import record
-            from driftline.training.inference import prediction_stats
+            from driftline.monitoring import prediction_summary, record
 
-            stats = prediction_stats(frame) if frame is not None and len(frame) else {}
+            stats = prediction_summary(frame) if frame is not None and len(frame) else {}
             record(
                 "record_live_traffic",
                 version,

@@ -19,6 +19,9 @@ module                 concept
 ``inference``          :func:`score_batch`, :func:`write_predictions`, :func:`prediction_stats`
 ``iteration``          :func:`plan_iteration`: data vs model iteration (spec fingerprints)
 ``reproduce``          :func:`reproduce`: rebuild a version from its record, compare predictions
+``steps``              what every DAG step shares: :func:`step` (failures name batch,
+                       champion and next step), :func:`use_tracking`,
+                       :func:`verify_and_mark`, :func:`earlier_attempt`
 ``pipeline``           one call per DAG task: :func:`bootstrap`, :func:`train_and_log`,
                        :func:`gate_and_promote`, :func:`rollback_champion`,
                        :func:`score_and_write`
@@ -72,6 +75,13 @@ from driftline.training.registry import (
 )
 from driftline.training.reproduce import Reproduction, reproduce
 from driftline.training.spec import ESTIMATORS, ModelSpec, build_pipeline
+from driftline.training.steps import (
+    earlier_attempt,
+    model_spec_of,
+    step,
+    use_tracking,
+    verify_and_mark,
+)
 from driftline.training.strategies import (
     FineTune,
     FullRetrain,
@@ -84,6 +94,7 @@ from driftline.training.tracking import (
     LoggedRun,
     code_version,
     find_logged_run,
+    finish_run,
     log_training,
     pip_requirements,
     reference_profile,
@@ -129,14 +140,17 @@ __all__ = [
     "bootstrap_means",
     "build_pipeline",
     "code_version",
+    "earlier_attempt",
     "evaluate",
     "find_logged_run",
     "fine_tune",
+    "finish_run",
     "frame_digest",
     "full_retrain",
     "gate_and_promote",
     "load_configured_spec",
     "log_training",
+    "model_spec_of",
     "pip_requirements",
     "plan_iteration",
     "prediction_stats",
@@ -154,6 +168,9 @@ __all__ = [
     "gate_split",
     "labelled",
     "labelled_policy",
+    "step",
     "train_and_log",
+    "use_tracking",
+    "verify_and_mark",
     "write_predictions",
 ]

@@ -6,12 +6,12 @@ that produced it even if the alias moves meanwhile. The output frame has ``row``
 position in the batch), the kept id/timestamp columns, ``prediction``, one
 ``proba_<class>`` column per class (classification), ``model_version`` and ``batch_id``.
 :func:`write_predictions` stores it at ``s3://<reports bucket>/predictions/<batch_id>.parquet``;
-:func:`prediction_stats` summarises it for monitoring (class shares and mean
-probabilities, or mean, standard deviation and quantiles of a regression output).
+:func:`driftline.monitoring.prediction_summary` summarises it for monitoring
+(``prediction_stats`` here is that same function, under the name earlier callers import).
 
 >>> import pandas as pd
 >>> preds = pd.DataFrame({"prediction": [0, 1, 1, 1], "proba_1": [0.2, 0.7, 0.9, 0.6]})
->>> prediction_stats(preds)["class_share"]
+>>> prediction_stats(preds)["classes"]
 {'0': 0.25, '1': 0.75}
 """
 
@@ -26,7 +26,12 @@ import numpy as np
 import pandas as pd
 
 from driftline.errors import DataError, ModelError, ServiceError, fail
+from driftline.monitoring.summary import prediction_summary
 from driftline.training.registry import CHAMPION, Registry, load_model
+
+#: The monitoring summary of a predictions frame: the same function as
+#: :func:`driftline.monitoring.prediction_summary`, under the name earlier callers import.
+prediction_stats = prediction_summary
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,32 +124,6 @@ def score_batch(
     out["model_version"] = str(version)
     out["batch_id"] = batch_id
     return Scored(out, name, str(version), concrete, batch_id)
-
-
-def prediction_stats(predictions: pd.DataFrame) -> dict[str, Any]:
-    """Monitoring summary of a predictions frame (module docstring)."""
-    pred = predictions["prediction"]
-    stats: dict[str, Any] = {"rows": len(predictions)}
-    proba_cols = [c for c in predictions.columns if c.startswith("proba_")]
-    if proba_cols or not pd.api.types.is_float_dtype(pred):
-        shares = pred.astype(str).value_counts(normalize=True).sort_index()
-        stats["class_share"] = {k: round(float(v), 6) for k, v in shares.items()}
-        stats["mean_proba"] = {c[len("proba_") :]: float(predictions[c].mean()) for c in proba_cols}
-    else:
-        values = pred.to_numpy(dtype=float)
-        stats["mean"] = float(np.mean(values)) if len(values) else float("nan")
-        stats["std"] = float(np.std(values)) if len(values) else float("nan")
-        qs = (0.05, 0.25, 0.5, 0.75, 0.95)
-        stats["quantiles"] = dict(
-            zip(
-                [str(q) for q in qs],
-                np.quantile(values, qs).tolist() if len(values) else [],
-                strict=False,
-            )
-        )
-    if "model_version" in predictions and len(predictions):
-        stats["model_version"] = str(predictions["model_version"].iloc[0])
-    return stats
 
 
 def write_predictions(scored: Scored, settings: Any = None, s3: Any = None) -> str:

@@ -27,26 +27,32 @@ run 3f2a... failed (...): the champion is still version 4; retry train_and_log``
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
-from driftline.errors import DataError, DriftlineError, ModelError, fail
+from driftline.errors import DataError, ModelError, fail
+from driftline.monitoring.summary import prediction_summary
 from driftline.settings import Settings, get_settings
 from driftline.training.evidence import gate_split
 from driftline.training.gate import Gate, GateResult
-from driftline.training.inference import prediction_stats, score_batch, write_predictions
+from driftline.training.inference import score_batch, write_predictions
 from driftline.training.policy import Decision, LabelledPolicy
-from driftline.training.registry import CHALLENGER, CHAMPION, Registry
+from driftline.training.registry import CHAMPION, Registry
 from driftline.training.spec import ModelSpec
+from driftline.training.steps import (
+    earlier_attempt,
+    model_spec_of,
+    step,
+    use_tracking,
+    verify_and_mark,
+)
 from driftline.training.strategies import FineTune, FullRetrain, TrainResult
 from driftline.training.tracking import (
     LoggedRun,
     find_logged_run,
-    load_artifact_text,
     load_holdout,
     log_training,
 )
@@ -155,34 +161,6 @@ class PromotionOutcome:
         return d
 
 
-@contextmanager
-def _step(batch_id: str, what: str, registry: Registry, todo: str) -> Iterator[None]:
-    """Re-raise failures as driftline errors naming the batch, the champion and the next step."""
-    try:
-        yield
-    except Exception as exc:
-        try:
-            champion = registry.aliases().get(CHAMPION)
-        except Exception:  # the registry itself may be what failed
-            champion = "unknown"
-        if isinstance(exc, DriftlineError):  # already says what to do: add where we are
-            raise type(exc)(
-                f"batch {batch_id}: {what}: {exc} (champion: version {champion})"
-            ) from exc
-        raise ModelError(
-            fail(
-                f"batch {batch_id}: {what} failed ({type(exc).__name__}: {exc})",
-                f"the champion is still version {champion}; {todo}",
-            )
-        ) from exc
-
-
-def _mlflow(settings: Settings) -> None:
-    import mlflow
-
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-
-
 def trigger_of(decision: Any, drift_report: Any) -> str:
     """Short trigger label for tags: ``override:<action>``, ``<kinds>:<severity>`` or ``manual``."""
     if isinstance(decision, Mapping):
@@ -198,14 +176,6 @@ def trigger_of(decision: Any, drift_report: Any) -> str:
         kinds = "+".join(get("kinds", ()) or ()) or "none"
         return f"{kinds}:{get('severity', 'none')}"
     return "manual"
-
-
-def model_spec_of(registry: Registry, version: Any) -> ModelSpec:
-    """The :class:`ModelSpec` logged with a registered version's run."""
-    run_id = (version.tags or {}).get("run_id") or version.run_id
-    return ModelSpec.from_dict(
-        json.loads(load_artifact_text(run_id, "spec.json", registry.tracking_uri))
-    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -246,23 +216,11 @@ def train_and_log(
         raise ModelError(
             fail(f"batch {batch_id}: action {action!r}", "use none, fine_tune or full_retrain")
         )
-    _mlflow(s)
+    use_tracking(s)
     trigger = trigger or trigger_of(decision, drift_report)
-    with _step(batch_id, "looking up earlier attempts", registry, "check MLflow and retry"):
-        existing = registry.find(batch_id)
-        champion = registry.champion()
+    existing, champion = earlier_attempt(batch_id, registry, "train_and_log")
     if existing is not None:
         tags = existing.tags or {}
-        challenger = registry.aliases().get(CHALLENGER)
-        if "gate" not in tags and (challenger is None or int(challenger) < int(existing.version)):
-            # an earlier attempt registered it but stopped before the challenger alias
-            with _step(
-                batch_id,
-                f"finishing the registration of version {existing.version}",
-                registry,
-                "retry train_and_log",
-            ):
-                _verify_and_mark(registry, existing)
         return TrainOutcome(
             batch_id,
             tags.get("strategy", action),
@@ -275,13 +233,13 @@ def train_and_log(
             iteration=tags.get("iteration", "data"),
         )
     parent = None if champion is None else str(champion.version)
-    with _step(batch_id, "looking up earlier runs", registry, "check MLflow and retry"):
+    with step(batch_id, "looking up earlier runs", registry, "check MLflow and retry"):
         logged = find_logged_run(s.model_name, batch_id, s.mlflow_tracking_uri)
     if logged is None:
         result, holdout, source, evidence = _train(
             batch_id, action, history, spec, cfg, registry, champion, since
         )
-        with _step(
+        with step(
             batch_id,
             f"logging the {result.strategy} run to MLflow",
             registry,
@@ -349,7 +307,7 @@ def _train(
             )
         )
     todo = "fix the cause and retry train_and_log"
-    with _step(batch_id, "reading the champion", registry, todo):
+    with step(batch_id, "reading the champion", registry, todo):
         if spec is None:
             if champion is None:
                 raise ModelError(fail("no model spec and no champion", "run bootstrap first"))
@@ -376,7 +334,7 @@ def _train(
                 "send a larger or labelled batch; the champion is unchanged",
             )
         )
-    with _step(batch_id, f"{action} training", registry, todo):
+    with step(batch_id, f"{action} training", registry, todo):
         if action == "fine_tune" and champion is None:
             raise ModelError(fail("there is no champion to fine-tune", "run bootstrap first"))
         if action == "fine_tune" and spec.supports_fine_tune:
@@ -414,7 +372,7 @@ def _register(
     iteration: str = "data",
 ) -> str:
     todo = "retry train_and_log (it reuses the logged run)"
-    with _step(batch_id, f"registering run {logged.run_id}", registry, todo):
+    with step(batch_id, f"registering run {logged.run_id}", registry, todo):
         version = registry.register(
             logged.model_uri,
             run_id=logged.run_id,
@@ -426,18 +384,9 @@ def _register(
             extra_tags={"iteration": iteration},
         )
     version_id = str(version.version)
-    with _step(batch_id, f"checking that version {version_id} loads", registry, todo):
-        _verify_and_mark(registry, version)
+    with step(batch_id, f"checking that version {version_id} loads", registry, todo):
+        verify_and_mark(registry, version)
     return version_id
-
-
-def _verify_and_mark(registry: Registry, version: Any) -> None:
-    """Load the version, predict its hold-out's first rows, then give it the challenger alias."""
-    run_id = (version.tags or {}).get("run_id") or version.run_id
-    holdout = load_holdout(run_id, registry.tracking_uri)
-    spec = model_spec_of(registry, version)
-    registry.verify(str(version.version), holdout[list(spec.features)].head(5))
-    registry.set_challenger(str(version.version))
 
 
 # ---------------------------------------------------------------------------------------
@@ -448,9 +397,9 @@ def gate_and_promote(
     s = settings or get_settings()
     cfg = config or TrainingConfig()
     registry = Registry(s.model_name, s.mlflow_tracking_uri)
-    _mlflow(s)
+    use_tracking(s)
     todo = "retry gate_and_promote"
-    with _step(batch_id, "looking up its version", registry, todo):
+    with step(batch_id, "looking up its version", registry, todo):
         version = registry.find(batch_id)
         aliases = registry.aliases()
     champion, previous = aliases.get(CHAMPION), aliases.get("previous_champion")
@@ -488,13 +437,13 @@ def gate_and_promote(
                 else f"version {vid} is already champion"
             )
         else:
-            with _step(
+            with step(
                 batch_id, f"gating version {vid} against champion {champion}", registry, todo
             ):
                 result = _gate(registry, version, champion, cfg)
             decision = "promoted" if result.promote else "refused"
             reason = result.reason
-        with _step(batch_id, f"recording the gate result of version {vid}", registry, todo):
+        with step(batch_id, f"recording the gate result of version {vid}", registry, todo):
             _record(registry, version, decision, result)
         recorded = None if result is None else result.to_dict()
     else:
@@ -510,7 +459,7 @@ def gate_and_promote(
             f"not promoted: {reason}; champion stays {champion}",
             recorded,
         )
-    with _step(batch_id, f"promoting version {vid}", registry, todo):
+    with step(batch_id, f"promoting version {vid}", registry, todo):
         holdout = load_holdout(tags.get("run_id") or version.run_id, registry.tracking_uri)
         spec = model_spec_of(registry, version)
         move = registry.promote(vid, example=holdout[list(spec.features)].head(5))
@@ -583,8 +532,8 @@ def bootstrap(
     if reference.batch_id != batch_id:
         reference = replace(reference, batch_id=batch_id)
     registry = Registry(s.model_name, s.mlflow_tracking_uri)
-    _mlflow(s)
-    with _step(batch_id, "reading the registry", registry, "check MLflow and retry bootstrap"):
+    use_tracking(s)
+    with step(batch_id, "reading the registry", registry, "check MLflow and retry bootstrap"):
         champion = registry.aliases().get(CHAMPION)
         mine = registry.find(batch_id)
     if champion is not None and (mine is None or str(mine.version) != champion):
@@ -617,8 +566,8 @@ def rollback_champion(
     """Move ``champion`` back (see :meth:`Registry.rollback`); JSON-able result."""
     s = settings or get_settings()
     registry = Registry(s.model_name, s.mlflow_tracking_uri)
-    _mlflow(s)
-    with _step(
+    use_tracking(s)
+    with step(
         "rollback",
         f"rolling back to {to_version or 'previous_champion'}",
         registry,
@@ -632,7 +581,7 @@ def score_and_write(
 ) -> dict[str, Any]:
     """Score ``batch`` with the champion, write the predictions to S3; return URI and statistics."""
     s = settings or get_settings()
-    _mlflow(s)
+    use_tracking(s)
     scored = score_batch(
         batch.frame,
         batch_id=batch.batch_id,
@@ -645,5 +594,5 @@ def score_and_write(
         "batch_id": batch.batch_id,
         "uri": uri,
         "model_version": scored.model_version,
-        "stats": prediction_stats(scored.predictions),
+        "stats": prediction_summary(scored.predictions),
     }

@@ -27,6 +27,10 @@
 * the model (``mlflow.sklearn.log_model`` with a signature, an input example, explicit
   pinned pip requirements and the skops format), then the tag ``driftline.complete=true``.
 
+Other runs log through the same pieces (the label-free pyfunc,
+:func:`driftline.adapt.pyfunc.log_prior_correction`): :func:`open_experiment`,
+:func:`report_texts`, :func:`log_texts` and, last in the run, :func:`finish_run`.
+
 The artifacts travel through the tracking server (``mlflow-artifacts:`` URIs), which
 stores them in its ``--artifacts-destination`` S3 bucket; clients need no S3 access.
 """
@@ -266,6 +270,92 @@ def _dataset(
         )
 
 
+def open_experiment(experiment: str, tracking_uri: str | None = None) -> Any:
+    """Point MLflow at ``tracking_uri`` (when given) and set ``experiment``; return it.
+
+    Raises :class:`~driftline.errors.ServiceError` when the tracking server is not
+    reachable.
+    """
+    import mlflow
+
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+    try:
+        return mlflow.set_experiment(experiment)
+    except Exception as exc:
+        raise ServiceError(
+            fail(
+                f"MLflow at {mlflow.get_tracking_uri()} is not reachable ({exc})",
+                "check 'make status'; the champion is unchanged",
+            )
+        ) from exc
+
+
+def report_texts(
+    decision: Any, drift_report: Any, drift_html: str | None, validation_report: Any
+) -> dict[str, str | None]:
+    """The report artifacts of a run: policy decision, drift report (JSON, HTML), validation."""
+    return {
+        "policy/decision.json": _as_json(decision),
+        "drift/report.json": _as_json(drift_report),
+        "drift/report.html": _drift_html(drift_report, drift_html),
+        "validation/report.json": _as_json(validation_report),
+    }
+
+
+def log_texts(texts: Mapping[str, str | None], holdout: pd.DataFrame | None = None) -> None:
+    """Log the texts (artifact path -> text; ``None`` skipped) and ``holdout/holdout.parquet``."""
+    import mlflow
+
+    with tempfile.TemporaryDirectory(prefix="driftline-run-") as tmp:
+        for rel, text in texts.items():
+            if text is not None:
+                path = Path(tmp, rel)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+        if holdout is not None:
+            Path(tmp, "holdout").mkdir()
+            holdout.to_parquet(Path(tmp, "holdout", "holdout.parquet"), index=False)
+        mlflow.log_artifacts(tmp)
+
+
+def finish_run(
+    run: Any,
+    experiment: Any,
+    info: Any,
+    *,
+    batch_id: str,
+    strategy: str,
+    parent_version: str | None,
+    trigger: str,
+) -> LoggedRun:
+    """Mark the active ``run`` complete with its logged model ``info``; where it was logged.
+
+    Sets the tags ``driftline.model_uri``, ``driftline.model_id`` and
+    ``driftline.complete=true`` (what :func:`find_logged_run` looks for), so call it last,
+    inside the run.
+    """
+    import mlflow
+
+    mlflow.set_tags(
+        {
+            f"{TAG}model_uri": info.model_uri,
+            f"{TAG}model_id": info.model_id or "",
+            f"{TAG}complete": "true",
+        }
+    )
+    return LoggedRun(
+        run.info.run_id,
+        experiment.experiment_id,
+        info.model_uri,
+        info.model_id,
+        batch_id,
+        strategy,
+        parent_version,
+        trigger,
+    )
+
+
 def find_logged_run(
     experiment: str, batch_id: str, tracking_uri: str | None = None
 ) -> LoggedRun | None:
@@ -331,17 +421,7 @@ def log_training(
             fail("the training result carries no data", "train with driftline.training")
         )
     frame = result.data.frame
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
-    try:
-        exp = mlflow.set_experiment(experiment)
-    except Exception as exc:
-        raise ServiceError(
-            fail(
-                f"MLflow at {mlflow.get_tracking_uri()} is not reachable ({exc})",
-                "check 'make status'; the champion is unchanged",
-            )
-        ) from exc
+    exp = open_experiment(experiment, tracking_uri)
     holdout_metrics = (
         evaluate(model, holdout, spec, prefix="holdout_") if holdout is not None else {}
     )
@@ -399,23 +479,11 @@ def log_training(
         texts = {
             "spec.json": json.dumps(spec.to_dict(), indent=2),
             "training/summary.json": json.dumps(summary, indent=2, default=str),
-            "policy/decision.json": _as_json(decision),
-            "drift/report.json": _as_json(drift_report),
-            "drift/report.html": _drift_html(drift_report, drift_html),
-            "validation/report.json": _as_json(validation_report),
+            **report_texts(decision, drift_report, drift_html, validation_report),
             "reference/profile.json": profile.to_json(),
             "reproducibility/record.json": json.dumps(record, indent=2, default=str),
         }
-        with tempfile.TemporaryDirectory(prefix="driftline-run-") as tmp:
-            for rel, text in texts.items():
-                if text is not None:
-                    path = Path(tmp, rel)
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_text(text, encoding="utf-8")
-            if holdout is not None:
-                Path(tmp, "holdout").mkdir()
-                holdout.to_parquet(Path(tmp, "holdout", "holdout.parquet"), index=False)
-            mlflow.log_artifacts(tmp)
+        log_texts(texts, holdout)
         example = frame[list(spec.features)].head(5)
         info = mlflow.sklearn.log_model(
             model,
@@ -426,23 +494,15 @@ def log_training(
             serialization_format="skops",
             skops_trusted_types=skops_trusted_types(model),
         )
-        mlflow.set_tags(
-            {
-                f"{TAG}model_uri": info.model_uri,
-                f"{TAG}model_id": info.model_id or "",
-                f"{TAG}complete": "true",
-            }
+        return finish_run(
+            run,
+            exp,
+            info,
+            batch_id=batch_id,
+            strategy=result.strategy,
+            parent_version=parent_version,
+            trigger=trigger,
         )
-    return LoggedRun(
-        run.info.run_id,
-        exp.experiment_id,
-        info.model_uri,
-        info.model_id,
-        batch_id,
-        result.strategy,
-        parent_version,
-        trigger,
-    )
 
 
 def _log_input(

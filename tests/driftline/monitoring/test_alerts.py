@@ -1,9 +1,10 @@
-"""Alert rules on monitoring facts; send_alerts deduplicates per batch and rule."""
+"""Alert rules on monitoring facts; send_batch_alerts deduplicates per batch and rule."""
 
 from __future__ import annotations
 
 import pytest
 
+from driftline.alerting import send_batch_alerts
 from driftline.errors import ConfigError, ServiceError
 from driftline.monitoring import (
     Alert,
@@ -21,7 +22,6 @@ from driftline.monitoring import (
     default_rules,
     evaluate_rules,
     rules_from_env,
-    send_alerts,
 )
 
 LINKS = Links("http://af", "http://ml", "m")
@@ -151,39 +151,60 @@ def test_rules_from_env_picks_the_metric_direction():
         rules_from_env({"DRIFTLINE_ALERT_FLOOR": "high"})
 
 
-def test_send_alerts_sends_each_alert_once(store):
+def send(store, notifiers, batch_id="b1"):
+    return send_batch_alerts(batch_id, store=store, notifiers=notifiers, links=LINKS)
+
+
+def test_send_batch_alerts_sends_each_alert_once(store):
     store.record_batch("b1", "quarantined", message="price has inf")
     store.record_model_event("rollback", "2", batch_id="b1")
     rec = Recorder()
-    first = send_alerts(store, "b1", [rec], links=LINKS)
-    assert sorted(a.rule for a in first) == ["quarantined_batch", "rollback"]
-    assert send_alerts(store, "b1", [rec], links=LINKS) == []  # the retry sends nothing
+    assert send(store, [rec]) == 2
+    assert sorted(a.rule for a in rec.sent) == ["quarantined_batch", "rollback"]
+    assert send(store, [rec]) == 0  # the retry sends nothing
     assert len(rec.sent) == 2
     stored = {a["rule"]: a for a in store.alerts()}
     assert stored["rollback"]["channels"] == ["memory"]
     # a new rule firing later on the same batch is still sent
     store.record_batch("b1", "failed")
-    assert [a.rule for a in send_alerts(store, "b1", [rec], links=LINKS)] == ["failed_run"]
+    assert send(store, [rec]) == 1 and rec.sent[-1].rule == "failed_run"
 
 
 def test_a_failed_delivery_releases_the_claim(store):
     store.record_batch("b1", "failed")
     with pytest.raises(ServiceError, match="down"):
-        send_alerts(store, "b1", [Recorder(fail=True)], links=LINKS)
+        send(store, [Recorder(fail=True)])
     assert store.alerts() == []
-    assert [a.rule for a in send_alerts(store, "b1", [Recorder()], links=LINKS)] == ["failed_run"]
+    rec = Recorder()
+    assert send(store, [rec]) == 1 and [a.rule for a in rec.sent] == ["failed_run"]
 
 
 def test_one_working_channel_is_enough(store):
     store.record_batch("b1", "failed")
     good = Recorder()
-    assert len(send_alerts(store, "b1", [Recorder(fail=True), good], links=LINKS)) == 1
+    assert send(store, [Recorder(fail=True), good]) == 1
     assert store.alerts()[0]["channels"] == ["memory"]
 
 
-def test_send_alerts_needs_a_notifier(store):
+def test_send_batch_alerts_needs_a_notifier(store):
     with pytest.raises(ConfigError):
-        send_alerts(store, "b1", [], links=LINKS)
+        send(store, [])
+
+
+def test_a_failed_batch_is_recorded_before_the_rules_run(store):
+    rec = Recorder()
+    n = send_batch_alerts(
+        "b2",
+        failed=True,
+        message="train failed",
+        dag_id="dag",
+        run_id="run-2",
+        store=store,
+        notifiers=[rec],
+        links=LINKS,
+    )
+    assert n == 1 and rec.sent[0].rule == "failed_run" and "run-2" in rec.sent[0].message
+    assert store.batch("b2")["status"] == "failed"
 
 
 def test_facts_come_from_the_store(store):

@@ -21,7 +21,7 @@ def sample(store, uri, version="3", minutes=0, rows=10):
         requests=2,
         started_at=T0 + timedelta(minutes=minutes),
         ended_at=T0 + timedelta(minutes=minutes + 1),
-        stats={"rows": rows, "class_share": {"0": 0.5, "1": 0.5}},
+        stats={"kind": "classes", "n": rows, "missing": 0, "classes": {"0": 0.5, "1": 0.5}},
     )
 
 

@@ -109,6 +109,36 @@ def test_a_version_1_database_is_upgraded_and_keeps_its_data(tmp_path):
     assert versions == list(range(1, LATEST_VERSION + 1))
 
 
+def test_prediction_summaries_of_older_releases_are_read_in_the_one_key_set(tmp_path):
+    path = tmp_path / "old-stats.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(V1_DDL)
+        conn.execute(
+            "INSERT INTO prediction VALUES (1, 'old-1', '1', '2026-01-01 06:00:00.000000', ?)",
+            (
+                '{"rows": 4, "class_share": {"0": 0.25, "1": 0.75}, "mean_proba": {"1": 0.6}, '
+                '"model_version": "1"}',
+            ),
+        )
+        conn.execute(
+            "INSERT INTO prediction VALUES (2, 'old-1', '2', '2026-01-01 06:00:00.000000', ?)",
+            ('{"rows": 3, "mean": 2.0, "std": 1.0, "quantiles": {"0.05": 1.1, "0.5": 2.0}}',),
+        )
+    store = MonitoringStore(f"sqlite:///{path}")
+    classes, numeric = (p["stats"] for p in store.predictions())
+    assert classes == {
+        "kind": "classes",
+        "n": 4,
+        "missing": 0,
+        "classes": {"0": 0.25, "1": 0.75},
+        "mean_proba": {"1": 0.6},
+        "model_version": "1",
+    }
+    assert (numeric["kind"], numeric["n"], numeric["mean"]) == ("numeric", 3, 2.0)
+    assert numeric["quantiles"] == {"p05": 1.1, "p50": 2.0}
+    store.dispose()
+
+
 def test_migrate_twice_is_a_no_op(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'twice.db'}")
     assert migrate(engine) == LATEST_VERSION

@@ -10,7 +10,8 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from driftline.monitoring import Links, MonitoringStore, send_alerts
+from driftline.alerting import send_batch_alerts
+from driftline.monitoring import Links, MonitoringStore
 from driftline.monitoring.web import create_app
 from tests.driftline.monitoring.seed import seed_store
 from tests.driftline.monitoring.test_alerts import Recorder
@@ -43,7 +44,12 @@ def seeded(tmp_path_factory):
     store = MonitoringStore(f"sqlite:///{tmp_path_factory.mktemp('web') / 'm.db'}")
     ids = seed_store(store)
     for b in ids:
-        send_alerts(store, b, [Recorder()], links=Links("http://af", "http://ml", "driftline"))
+        send_batch_alerts(
+            b,
+            store=store,
+            notifiers=[Recorder()],
+            links=Links("http://af", "http://ml", "driftline"),
+        )
     yield store, ids
     store.dispose()
 

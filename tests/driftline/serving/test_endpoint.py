@@ -154,7 +154,7 @@ def test_sampled_requests_reach_s3_and_the_monitoring_store(served):
 
 def test_a_promotion_is_served_without_a_restart(served):
     s = served["settings"]
-    pid_before = served["stack"]._pid(served["stack"].services()["serve"])
+    pid_before = served["stack"].pid(served["stack"].services()["serve"])
     history = [
         Batch("b0", make_frame(800, 0), "s3://driftline-landing/b0.csv"),
         Batch("b1", make_frame(800, 1, flip=True), "s3://driftline-landing/b1.csv"),
@@ -174,4 +174,4 @@ def test_a_promotion_is_served_without_a_restart(served):
     print(f"new champion served after {time.monotonic() - t0:.1f} s")
     new = mlflow.pyfunc.load_model(f"models:/{s.model_name}/{trained.version}")
     assert body["predictions"] == np.asarray(new.predict(probe[FEATURES])).tolist()
-    assert served["stack"]._pid(served["stack"].services()["serve"]) == pid_before
+    assert served["stack"].pid(served["stack"].services()["serve"]) == pid_before

@@ -9,7 +9,7 @@ import pytest
 from driftline.errors import ConfigError
 from driftline.serving import LiveSampler
 from driftline.settings import Settings
-from driftline.stack import port_in_use
+from driftline.supervise import port_in_use
 
 
 def closed_port() -> int:

@@ -24,8 +24,8 @@ def test_score_batch_with_a_given_model(frames, spec):
     np.testing.assert_allclose(out[["proba_0", "proba_1"]].sum(axis=1), 1.0)
     assert scored.model_name == "m" and scored.model_uri == "models:/m/3"
     stats = prediction_stats(out)
-    assert stats["rows"] == 300 and stats["model_version"] == "3"
-    assert sum(stats["class_share"].values()) == pytest.approx(1.0)
+    assert (stats["kind"], stats["n"], stats["model_version"]) == ("classes", 300, "3")
+    assert sum(stats["classes"].values()) == pytest.approx(1.0)
     assert stats["mean_proba"]["1"] == pytest.approx(out["proba_1"].mean())
 
 
@@ -37,7 +37,7 @@ def test_regression_stats(frames):
     out = score_batch(df, batch_id="b", model_uri="models:/m/1", model=model).predictions
     stats = prediction_stats(out)
     assert stats["mean"] == pytest.approx(out["prediction"].mean())
-    assert stats["quantiles"]["0.5"] == pytest.approx(out["prediction"].median())
+    assert stats["quantiles"]["p50"] == pytest.approx(out["prediction"].median())
 
 
 def test_scoring_errors(frames, spec):

@@ -309,9 +309,7 @@ def test_score_and_write_uses_the_champion(world, frames):
         and set(preds["model_version"]) == {champion}
         and set(preds["batch_id"]) == {"new-1"}
     )
-    assert out["stats"]["rows"] == 120 and sum(
-        out["stats"]["class_share"].values()
-    ) == pytest.approx(1)
+    assert out["stats"]["n"] == 120 and sum(out["stats"]["classes"].values()) == pytest.approx(1)
 
 
 def test_rollback_restores_the_previous_champion(services, frames):
