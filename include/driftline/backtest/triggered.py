@@ -102,6 +102,8 @@ class DriftTriggered(ReplayPolicy):
         self._alarms: list[tuple[str, bool]] = []  # (batch id, concept alarm), oldest first
         self._retrains: list[bool] = []  # full retrains: significantly better than the champion?
         self._since_retrain = 0
+        self._pool: Any = None
+        self._selection: dict[str, Any] | None = None
 
     @property
     def alpha(self) -> float:
@@ -114,6 +116,7 @@ class DriftTriggered(ReplayPolicy):
     def start(self, spec: ModelSpec, champion: Champion) -> None:
         self._profile, self._scored, self._alarms = None, (-1, []), []
         self._retrains, self._since_retrain = [], 0
+        self._pool, self._selection = None, None
         if not self._custom_gate:
             self.gate = self.labelled.gate(spec.task)
         super().start(spec, champion)
@@ -171,11 +174,17 @@ class DriftTriggered(ReplayPolicy):
         )
 
     def learn(self, index: int, history: Sequence[Batch], *, scored_through: int) -> Any:
+        self._selection = None
         step = super().learn(index, history, scored_through=scored_through)
-        if step.trained and step.strategy == "full_retrain":
-            gate = step.gate or {}
-            self._retrains.append(bool((gate.get("ci_low") or 0.0) > 0))
+        if step.trained and step.action == "full_retrain":
+            if self._selection is not None and self._selection.get("won") is not None:
+                won = bool(self._selection["won"])
+            else:
+                won = bool(((step.gate or {}).get("ci_low") or 0.0) > 0)
+            self._retrains.append(won)
             self._since_retrain = 0
+            if self._selection is not None:
+                step = replace(step, details={**step.details, "selection": self._selection})
         return step
 
     # -- concept drift ----------------------------------------------------------------
@@ -199,7 +208,22 @@ class DriftTriggered(ReplayPolicy):
     def _split(self, batches, spec, plan):
         since = plan.details.get("change_point")
         split = self.labelled.split(batches, spec.target, spec.timestamp, since=since)
+        self._pool = split.holdout
         return split.train, (split.holdout if len(split.holdout) else None)
+
+    def _train(self, action, batches, spec, champion, window):
+        self.fine_tune_window = self.labelled.fine_tune_batches(batches)
+        result = super()._train(action, batches, spec, champion, window)
+        self._selection = None
+        if action != "full_retrain" or not (
+            self.labelled.retrain_alternative and spec.supports_fine_tune
+        ):
+            return result
+        tuned = super()._train("fine_tune", batches, spec, champion, window)
+        chosen, self._selection = self.labelled.select([tuned, result], self._pool, spec)
+        cpu = result.cpu_seconds + tuned.cpu_seconds
+        note = f"full retrain vs fine-tune on the pool {self._selection.get('pool_scores')}"
+        return replace(chosen, cpu_seconds=cpu, notes=(*chosen.notes, note))
 
     def _reference_profile(self) -> Any:
         """The champion's reference profile (built once per champion)."""

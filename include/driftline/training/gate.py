@@ -230,9 +230,8 @@ class Gate(ABC):
             # too few rows to test: each test keeps its burden of proof, so a fresh
             # challenger (not_worse) is promoted and any other one is not
             fresh = self.test == "not_worse"
-            reason = (
-                f"hold-out has {n} rows < min_rows={self.min_rows}: too few to test; "
-                + ("promoted on fresher data" if fresh else "not promoted")
+            reason = f"hold-out has {n} rows < min_rows={self.min_rows}: too few to test; " + (
+                "promoted on fresher data" if fresh else "not promoted"
             )
             return GateResult(
                 promote=fresh, ci_low=nan, ci_high=nan, p_value=nan, reason=reason, **common

@@ -69,8 +69,8 @@ class TrainingConfig:
         Data window of a full retrain within the history passed (default: all of it; the
         DAG passes the policy's retrain window).
     fine_tune_window : Window or None
-        Rows a fine-tune trains on (``None``: the policy's newest ``fine_tune_window``
-        batches).
+        Rows a fine-tune trains on (``None``: the policy's
+        :meth:`~driftline.training.LabelledPolicy.fine_tune_batches` newest batches).
     fine_tune_epochs : int or None
         Passes of ``partial_fit`` over those rows (``None``: the policy's).
     holdout_fraction : float or None
@@ -107,12 +107,6 @@ class TrainingConfig:
         return (
             self.policy.fine_tune_epochs if self.fine_tune_epochs is None else self.fine_tune_epochs
         )
-
-    @property
-    def tune_window(self) -> Window:
-        if self.fine_tune_window is not None:
-            return self.fine_tune_window
-        return Window.last(self.policy.fine_tune_window)
 
     def gate_for(self, spec: ModelSpec, iteration: str = "data") -> Gate:
         """The gate of a version: ``gate``, else the policy's for its iteration."""
@@ -338,7 +332,10 @@ def _train(
         if action == "fine_tune" and champion is None:
             raise ModelError(fail("there is no champion to fine-tune", "run bootstrap first"))
         if action == "fine_tune" and spec.supports_fine_tune:
-            strategy = FineTune(cfg.tune_window, cfg.epochs, cfg.threads)
+            tune_window = cfg.fine_tune_window or Window.last(
+                cfg.policy.fine_tune_batches(split.train)
+            )
+            strategy = FineTune(tune_window, cfg.epochs, cfg.threads)
             result = strategy.train(spec, split.train, champion=champion_model)
         else:
             result = FullRetrain(cfg.window, cfg.threads).train(spec, split.train)

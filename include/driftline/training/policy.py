@@ -394,10 +394,18 @@ class LabelledPolicy:
     seed: int = 0
     probe_every: int | None = None
     probe_max: int = 16
+    fine_tune_rows: int | None = None
+    retrain_alternative: bool = False
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first invalid parameter."""
         (self.rules or labelled_policy()).validate()
+        if self.fine_tune_rows is not None and (
+            not isinstance(self.fine_tune_rows, int) or self.fine_tune_rows < 1
+        ):
+            raise ConfigError(
+                fail(f"fine_tune_rows={self.fine_tune_rows!r}", "use None or a positive integer")
+            )
         if self.probe_every is not None and (
             not isinstance(self.probe_every, int) or not 2 <= self.probe_every <= self.probe_max
         ):
@@ -584,6 +592,27 @@ class LabelledPolicy:
             return self.window
         return max(1, min(episode.length, self.window))
 
+    def fine_tune_batches(self, train: Any) -> int:
+        """Newest batches a fine-tune learns from, given the training batches (oldest first).
+
+        ``fine_tune_window`` batches, and with ``fine_tune_rows`` more of the newest ones
+        until they hold that many labelled rows (at most ``window``): a sparsely labelled
+        stream replays enough rows for an update to move the model.
+
+        >>> from types import SimpleNamespace as B
+        >>> LabelledPolicy(fine_tune_rows=250).fine_tune_batches([B(n_rows=100)] * 5)
+        3
+        """
+        batches = list(train)
+        n = min(self.fine_tune_window, max(1, len(batches)))
+        if self.fine_tune_rows is None:
+            return n
+        rows = sum(b.n_rows for b in batches[-n:])
+        while rows < self.fine_tune_rows and n < min(self.window, len(batches)):
+            n += 1
+            rows += batches[-n].n_rows
+        return n
+
     def split(
         self, history: Any, target: str, time_column: str | None = None, since: str | None = None
     ) -> Any:
@@ -598,6 +627,37 @@ class LabelledPolicy:
             time_column=time_column,
             since=since,
         )
+
+    def select(self, candidates: Any, holdout: Any, spec: Any) -> tuple[Any, dict[str, Any]]:
+        """The candidate to gate: the best of ``candidates`` (``TrainResult``) on the pool.
+
+        With ``retrain_alternative`` a full retrain is trained beside the fine-tune it
+        would replace, and the one with the better score on the pooled hold-out goes on to
+        the gate (a fresh model must beat the updated lineage, not only the stale
+        champion). ``won`` says whether the full retrain was *significantly* better than
+        the fine-tune there (the outcome that shortens :meth:`probe_interval`).
+        """
+        from driftline.training.metrics import model_output, row_scores, split_xy
+
+        results = list(candidates)
+        if len(results) == 1 or holdout is None or not len(holdout):
+            return results[0], {"candidates": [r.strategy for r in results], "won": None}
+        gate = self.gate(spec.task, iteration="model")  # superiority: retrain vs fine-tune
+        X, y = split_xy(holdout, spec)
+        outputs = [model_output(r.model, X, gate.metric)[0] for r in results]
+        scores = [float(row_scores(gate.metric, y, o).mean()) for o in outputs]
+        best = max(range(len(results)), key=lambda i: (scores[i], -i))
+        retrain = next((i for i, r in enumerate(results) if r.strategy == "full_retrain"), None)
+        tune = next((i for i, r in enumerate(results) if r.strategy == "fine_tune"), None)
+        won = None
+        if retrain is not None and tune is not None:
+            won = bool(gate.compare(y, outputs[tune], outputs[retrain]).ci_low > 0)
+        return results[best], {
+            "candidates": [r.strategy for r in results],
+            "pool_scores": scores,
+            "chosen": results[best].strategy,
+            "won": won,
+        }
 
     # -- 4. gate ----------------------------------------------------------------------
 
