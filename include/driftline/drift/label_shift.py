@@ -18,8 +18,7 @@ import numpy as np
 
 from driftline.drift.base import DriftTest, _Computed
 from driftline.drift.categorical import CategoricalDriftTest, CategoryCounts
-from driftline.drift.chi2 import chi2_homogeneity
-from driftline.drift.ks import ks_two_sample
+from driftline.drift.statistics import chi2_homogeneity, ks_two_sample, total_variation
 
 
 class LabelProportions(CategoricalDriftTest):
@@ -51,7 +50,7 @@ class LabelProportions(CategoricalDriftTest):
         return _Computed(
             statistic=h.chi2,
             p_value=h.p_value,
-            effect_size=float(0.5 * np.abs(p_ref - p_cur).sum()),
+            effect_size=total_variation(counts.reference, counts.current),
             details={
                 "dof": h.dof,
                 "proportions_reference": dict(zip(counts.levels, p_ref.tolist(), strict=True)),
@@ -124,11 +123,10 @@ class BlackBoxShift(DriftTest):
             ref = np.bincount(reference.argmax(axis=1), minlength=k)
             cur = np.bincount(current.argmax(axis=1), minlength=k)
             h = chi2_homogeneity(ref, cur)
-            tv = 0.5 * np.abs(ref / ref.sum() - cur / cur.sum()).sum()
             return _Computed(
                 statistic=h.chi2,
                 p_value=h.p_value,
-                effect_size=float(tv),
+                effect_size=total_variation(ref, cur),
                 details={"mode": "labels", "dof": h.dof, "effect": "total_variation"},
             )
         ref = np.sort(reference, axis=0)
