@@ -27,6 +27,11 @@ n = 1,000,000 (see each class). Multiple-testing corrections are in
 
 Every statistic is computed by one function of :mod:`driftline.drift.statistics`, from
 counts, CDF values or sorted samples; the classes above call it.
+
+Dataset level: :class:`DatasetDrift` (:mod:`~driftline.drift.decision`) checks a batch
+against a :class:`ReferenceProfile` (:mod:`~driftline.drift.profile`), whose column
+summaries are in :mod:`~driftline.drift.sketches`; columns are read by
+:mod:`~driftline.drift.columns`.
 """
 
 from driftline.drift.adwin import ADWIN
@@ -101,13 +106,9 @@ __all__ = [
 # --- merge the per-test exports above this section) ---
 from driftline.drift.decision import DatasetDrift, adjust_pvalues
 from driftline.drift.html import render_html
-from driftline.drift.profile import (
-    CategoricalSummary,
-    NumericSummary,
-    ReferenceProfile,
-    TimestampSummary,
-)
+from driftline.drift.profile import ReferenceProfile
 from driftline.drift.report import ColumnDrift, DriftReport
+from driftline.drift.sketches import CategoricalSummary, NumericSummary, TimestampSummary
 from driftline.drift.windows import WindowedDrift, first_drift
 
 __all__ += [

@@ -50,19 +50,18 @@ import pyarrow as pa
 from scipy import special, stats
 
 from driftline.drift.base import DriftResult
-from driftline.drift.correction import benjamini_hochberg, holm
-from driftline.drift.profile import (
-    NULL_LEVEL,
-    CategoricalSummary,
-    NumericSummary,
-    ReferenceProfile,
+from driftline.drift.categorical import MISSING_LEVEL
+from driftline.drift.columns import (
     as_table,
     category_counts,
     numeric_values,
     parquet_chunks,
     probability_values,
 )
+from driftline.drift.correction import benjamini_hochberg, holm
+from driftline.drift.profile import ReferenceProfile
 from driftline.drift.report import ColumnDrift, DriftReport, Severity
+from driftline.drift.sketches import CategoricalSummary, NumericSummary
 from driftline.errors import ConfigError, DataError, fail
 
 Correction = Literal["holm", "bh"]
@@ -241,24 +240,10 @@ class _NumericSide:
         lt, le = s.counts_at(self.grid)
         self.le += le
         self.eq += le - lt
-        self.below_sum += _sketch_tail_sum(s, self.grid[0], below=True)
-        self.above_sum += _sketch_tail_sum(s, self.grid[-1], below=False)
+        self.below_sum += s.tail_sum(self.grid[0], below=True)
+        self.above_sum += s.tail_sum(self.grid[-1], below=False)
         self.min, self.max = min(self.min, s.min), max(self.max, s.max)
         self._moments(float(s.n), s.mean, s.std**2 * s.n)
-
-
-def _sketch_tail_sum(s: NumericSummary, a: float, *, below: bool) -> float:
-    """Sum of a sketch's values below (or above) ``a``: atoms at knots, gaps uniform."""
-    x = s.knots[s.knots < a] if below else s.knots[s.knots > a]
-    if x.size == 0:
-        return 0.0
-    xs = np.append(x, a) if below else np.insert(x, 0, a)
-    lt, le = s.counts_at(xs)
-    atom = le - lt
-    atoms, pts = (atom[:-1], xs[:-1]) if below else (atom[1:], xs[1:])
-    gaps = lt[1:] - le[:-1]
-    mids = (xs[1:] + xs[:-1]) / 2
-    return float((atoms * pts).sum() + (gaps * mids).sum())
 
 
 @dataclass
@@ -510,8 +495,8 @@ def _categorical_test(
         key = k if (k in rc or not ref.other) else "<other>"
         cc[key] = cc.get(key, 0.0) + v
     if ref.nulls or side.nulls:
-        rc[NULL_LEVEL] = ref.nulls
-        cc[NULL_LEVEL] = side.nulls
+        rc[MISSING_LEVEL] = ref.nulls
+        cc[MISSING_LEVEL] = side.nulls
     levels = list(rc) + [k for k in cc if k not in rc]
     r = np.array([rc.get(k, 0) for k in levels], dtype=np.float64)
     c = np.array([cc.get(k, 0) for k in levels], dtype=np.float64)

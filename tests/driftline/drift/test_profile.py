@@ -12,12 +12,8 @@ import pytest
 from scipy import stats
 
 from driftline.drift.decision import PSI_EPS, DatasetDrift
-from driftline.drift.profile import (
-    SCHEMA_VERSION,
-    CategoricalSummary,
-    NumericSummary,
-    ReferenceProfile,
-)
+from driftline.drift.profile import SCHEMA_VERSION, ReferenceProfile
+from driftline.drift.sketches import CategoricalSummary, NumericSummary
 from driftline.errors import ConfigError, DataError
 
 LEVELS = 2000
