@@ -26,12 +26,14 @@ n = 1,000,000 (see each class). Multiple-testing corrections are in
 :mod:`driftline.drift.correction`.
 
 Every statistic is computed by one function of :mod:`driftline.drift.statistics`, from
-counts, CDF values or sorted samples; the classes above call it.
+counts, CDF values or sorted samples; both the classes above and the dataset-level
+:class:`DatasetDrift` call it.
 
 Dataset level: :class:`DatasetDrift` (:mod:`~driftline.drift.decision`) checks a batch
 against a :class:`ReferenceProfile` (:mod:`~driftline.drift.profile`), whose column
 summaries are in :mod:`~driftline.drift.sketches`; columns are read by
-:mod:`~driftline.drift.columns`.
+:mod:`~driftline.drift.columns` and the current side counted by
+:mod:`~driftline.drift.counting`.
 """
 
 from driftline.drift.adwin import ADWIN

@@ -360,6 +360,18 @@ class ReferenceProfile:
             raise DataError(fail(f"unreadable reference profile ({e})", "re-create it")) from e
 
 
+def require_profile(value: Any) -> ReferenceProfile:
+    """``value`` itself when it is a :class:`ReferenceProfile`, else :class:`DataError`."""
+    if not isinstance(value, ReferenceProfile):
+        raise DataError(
+            fail(
+                f"expected a ReferenceProfile, got {type(value).__name__}",
+                "build one with ReferenceProfile.from_frame or load it with from_json",
+            )
+        )
+    return value
+
+
 def _merge_opt(a: Any, b: Any, levels: int, max_categories: int) -> Any:
     if a is None or b is None:
         return a if b is None else b

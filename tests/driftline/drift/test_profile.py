@@ -11,9 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats
 
-from driftline.drift.decision import PSI_EPS, DatasetDrift
+from driftline.drift.decision import DatasetDrift
 from driftline.drift.profile import SCHEMA_VERSION, ReferenceProfile
 from driftline.drift.sketches import CategoricalSummary, NumericSummary
+from driftline.drift.statistics import psi
 from driftline.errors import ConfigError, DataError
 
 LEVELS = 2000
@@ -41,8 +42,7 @@ def exact_psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> flo
     cur = np.sort(current)
     fr = np.concatenate(([0], np.searchsorted(ref, edges, "right") / ref.size, [1]))
     fc = np.concatenate(([0], np.searchsorted(cur, edges, "right") / cur.size, [1]))
-    a, b = np.maximum(np.diff(fr), PSI_EPS), np.maximum(np.diff(fc), PSI_EPS)
-    return float(np.sum((b - a) * np.log(b / a)))
+    return psi(np.diff(fr), np.diff(fc))
 
 
 def ecdf(sample: np.ndarray, x: np.ndarray) -> np.ndarray:
