@@ -41,7 +41,20 @@ def as_table(data: Any) -> pa.Table:
     except ImportError:  # pragma: no cover - pandas is a dependency
         pd = None
     if pd is not None and isinstance(data, pd.DataFrame):
-        return pa.Table.from_pandas(data, preserve_index=False)
+        try:
+            return pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
+            for name in data.columns:  # name the column that cannot be converted
+                try:
+                    pa.array(data[name], from_pandas=True)
+                except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+                    raise DataError(
+                        fail(
+                            f"column {name!r} cannot be read ({e})",
+                            "give each column values of one type",
+                        )
+                    ) from e
+            raise DataError(fail(f"cannot read the data set ({e})", "check its columns")) from e
     raise DataError(
         fail(
             f"cannot read a data set of type {type(data).__name__}",

@@ -107,8 +107,10 @@ class Wasserstein(DriftTest):
         order = np.argsort(pooled, kind="stable")
         z = pooled[order]
         gaps = np.diff(z)
-        weights = np.where(order < n, 1.0 / n, -1.0 / m)
-        diff = np.cumsum(weights)  # F_ref - F_cur at each pooled value (step functions)
+        is_ref = order < n
+        weights = np.where(is_ref, 1.0 / n, -1.0 / m)
+        # F_ref - F_cur at each pooled value, from exact counts (step functions)
+        diff = np.cumsum(is_ref) / n - np.cumsum(~is_ref) / m
         distance = wasserstein_1(z, diff, np.concatenate(([0.0], diff[:-1])))
         scale, scale_kind = wasserstein_scale(n, float(np.std(reference)))
         p_value, p_method = None, None
