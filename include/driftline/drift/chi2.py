@@ -8,11 +8,33 @@ the function :class:`~driftline.drift.DatasetDrift` runs too.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from driftline.drift.base import _Computed
 from driftline.drift.categorical import CategoricalDriftTest, CategoryCounts
-from driftline.drift.statistics import chi2_homogeneity
+from driftline.drift.statistics import Homogeneity, chi2_homogeneity
+
+
+def homogeneity_computed(
+    counts: CategoryCounts,
+    effect: Callable[[Homogeneity], float],
+    details: Mapping[str, Any] | None = None,
+) -> _Computed:
+    """Chi-square statistic and p-value of a count table, with the effect size ``effect(h)``
+    (Cramér's V for :class:`ChiSquare`, total variation for a label test)."""
+    h = chi2_homogeneity(counts.reference, counts.current)
+    return _Computed(
+        statistic=h.chi2,
+        p_value=h.p_value,
+        effect_size=effect(h),
+        details={
+            "dof": h.dof,
+            "n_pooled_levels": h.n_pooled_levels,
+            **(details or {}),
+            **counts.describe(),
+        },
+    )
 
 
 class ChiSquare(CategoricalDriftTest):
@@ -45,10 +67,4 @@ class ChiSquare(CategoricalDriftTest):
     )
 
     def _compute_counts(self, counts: CategoryCounts) -> _Computed:
-        h = chi2_homogeneity(counts.reference, counts.current)
-        return _Computed(
-            statistic=h.chi2,
-            p_value=h.p_value,
-            effect_size=h.cramers_v,
-            details={"dof": h.dof, "n_pooled_levels": h.n_pooled_levels, **counts.describe()},
-        )
+        return homogeneity_computed(counts, lambda h: h.cramers_v)

@@ -180,13 +180,21 @@ def is_continuous(typ: pa.DataType) -> bool:
     return pa.types.is_floating(typ) or pa.types.is_decimal(typ)
 
 
-def probability_values(predictions: Any) -> np.ndarray:
-    """Predicted probabilities as 1-D: column 1 of an (n, 2) array, row max of (n, k>2)."""
+def probability_values(predictions: Any, n_rows: int | None = None) -> np.ndarray:
+    """Predicted probabilities as 1-D: column 1 of an (n, 2) array, row max of (n, k>2).
+
+    Raises :class:`DataError` unless there is one prediction per row (when ``n_rows`` is
+    given).
+    """
     p = np.asarray(predictions, dtype=np.float64)
     if p.ndim == 2:
         p = p[:, 1] if p.shape[1] == 2 else p.max(axis=1)
     if p.ndim != 1:
         raise DataError(fail("predictions must be 1-D or 2-D", "pass probabilities per row"))
+    if n_rows is not None and p.size != n_rows:
+        raise DataError(
+            fail(f"{p.size} predictions for {n_rows} rows", "pass one prediction per row")
+        )
     return p
 
 

@@ -314,14 +314,7 @@ class CurrentSide:
                 side.add(*category_counts(table.column(name)))
         self._add_label(table, target)
         if predictions is not None:
-            probs = probability_values(predictions)
-            if probs.size != table.num_rows:
-                raise DataError(
-                    fail(
-                        f"{probs.size} predictions for {table.num_rows} rows",
-                        "pass one prediction per row of the batch",
-                    )
-                )
+            probs = probability_values(predictions, table.num_rows)
             if self.pred is not None:
                 self.pred.add_values(probs)
                 self.has_pred = True

@@ -18,6 +18,7 @@ import numpy as np
 
 from driftline.drift.base import DriftTest, _Computed
 from driftline.drift.categorical import CategoricalDriftTest, CategoryCounts
+from driftline.drift.chi2 import homogeneity_computed
 from driftline.drift.statistics import chi2_homogeneity, ks_two_sample, total_variation
 
 
@@ -45,17 +46,13 @@ class LabelProportions(CategoricalDriftTest):
     )
 
     def _compute_counts(self, counts: CategoryCounts) -> _Computed:
-        h = chi2_homogeneity(counts.reference, counts.current)
         p_ref, p_cur = counts.proportions()
-        return _Computed(
-            statistic=h.chi2,
-            p_value=h.p_value,
-            effect_size=total_variation(counts.reference, counts.current),
-            details={
-                "dof": h.dof,
+        return homogeneity_computed(
+            counts,
+            lambda _: total_variation(counts.reference, counts.current),
+            {
                 "proportions_reference": dict(zip(counts.levels, p_ref.tolist(), strict=True)),
                 "proportions_current": dict(zip(counts.levels, p_cur.tolist(), strict=True)),
-                **counts.describe(),
             },
         )
 

@@ -138,14 +138,7 @@ class ReferenceProfile:
             elif role == "prediction":
                 pred = NumericSummary.from_values(numeric_values(col, name), levels)
         if predictions is not None and not isinstance(predictions, str):
-            probs = probability_values(predictions)
-            if probs.size != table.num_rows:
-                raise DataError(
-                    fail(
-                        f"{probs.size} predictions for {table.num_rows} rows",
-                        "pass one prediction per row",
-                    )
-                )
+            probs = probability_values(predictions, table.num_rows)
             pred = NumericSummary.from_values(probs, levels)
         return cls(
             n_rows=table.num_rows,
