@@ -386,6 +386,16 @@ class DatasetDrift:
         drifted one adds its kind (``result.kind``: ``concept`` or unset -> concept,
         ``label`` -> label, ``numeric``/``categorical``/``multivariate`` -> covariate),
         counts in ``max_effect`` and is ``severe`` when ``details["severity"]`` says so.
+
+        Raises
+        ------
+        ConfigError
+            A parameter is invalid, or a ``target`` is given for a profile without label.
+        DataError
+            ``profile`` is not a :class:`ReferenceProfile`; the batch cannot be read, has
+            no rows or none of the profile's columns; a numeric column holds text or
+            +/-inf; ``target``/``predictions`` do not have one value per row; a ``target``
+            column is not in the batch.
         """
         self._validate(profile)
         side = CurrentSide(profile, self.psi_bins)

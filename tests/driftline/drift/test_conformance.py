@@ -578,7 +578,7 @@ def test_every_dataset_statistic_has_an_agreement_check() -> None:
 
 
 def test_dataset_p_values_agree_with_scipy() -> None:
-    ref, cur = _dataset_frame(np.random.default_rng(21), 1200, False), None
+    ref = _dataset_frame(np.random.default_rng(21), 1200, False)
     cur = _dataset_frame(np.random.default_rng(22), 900, True)
     report = DatasetDrift().check(ReferenceProfile.from_frame(ref, target="y"), cur)
     for column, result, a, b in _agreement_pairs(report, ref, cur):
