@@ -4,9 +4,8 @@
 multiple testing and asks for a minimum effect size, so that large samples do not flag
 negligible shifts:
 
-* numeric columns: two-sample Kolmogorov-Smirnov (Kolmogorov, 1933; Smirnov, 1948) with
-  the asymptotic p-value at the effective size ``n m / (n + m)`` (scipy's ``kstwo`` for
-  small sizes, Stephens' (1970) corrected Kolmogorov distribution above); effects: the KS
+* numeric columns: two-sample Kolmogorov-Smirnov (Kolmogorov, 1933; Smirnov, 1948),
+  p-value exact up to 10,000 values per side and Smirnov's limit above; effects: the KS
   distance ``D`` (primary), the population stability index on the reference deciles
   (PSI; Siddiqi, 2006) and the Wasserstein-1 distance divided by the reference standard
   deviation;
@@ -17,12 +16,15 @@ negligible shifts:
   variation distance as effect (KS for a continuous target);
 * predicted probabilities (when both sides have them): KS, reported as covariate shift.
 
-The p-values of all columns are adjusted with Holm (1979) or Benjamini & Hochberg (1995);
-a column drifts when its adjusted p-value is below ``alpha`` *and* its primary effect is at
-least the floor of its role. The current side is never sorted: its values are counted
-against the reference sketch's knots (a bucketed ``searchsorted`` on the order-preserving
-integer image of the floats), which keeps the KS distance within ``1 / levels`` of the
-exact value and makes chunked reading trivial (counts add up).
+Every statistic comes from :mod:`driftline.drift.statistics`, the functions the per-test
+classes (:class:`~driftline.drift.KolmogorovSmirnov`, :class:`~driftline.drift.ChiSquare`,
+...) run, so a column's statistic here equals that class's on the same data whenever the
+reference sketch is exact (at most ``levels + 1`` distinct values). The p-values of all
+columns are adjusted with Holm (1979) or Benjamini & Hochberg (1995); a column drifts when
+its adjusted p-value is below ``alpha`` *and* its primary effect is at least the floor of
+its role. The current side is never sorted: its values are counted against the reference
+sketch's knots (:mod:`driftline.drift.counting`), which keeps the KS distance within
+``1 / levels`` of the exact value and makes chunked reading trivial (counts add up).
 
 >>> import numpy as np, pandas as pd
 >>> from driftline.drift.profile import ReferenceProfile
@@ -37,32 +39,38 @@ exact value and makes chunked reading trivial (counts add up).
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pyarrow as pa
-from scipy import special, stats
 
 from driftline.drift.base import DriftResult
+from driftline.drift.columns import as_table, parquet_chunks, read_schema, string_columns
 from driftline.drift.correction import benjamini_hochberg, holm
-from driftline.drift.profile import (
-    NULL_LEVEL,
-    CategoricalSummary,
-    NumericSummary,
-    ReferenceProfile,
-    as_table,
-    category_counts,
-    numeric_values,
-    parquet_chunks,
-    probability_values,
+from driftline.drift.counting import (
+    LABEL_KEY,
+    PREDICTIONS_KEY,
+    CategoricalSide,
+    CurrentSide,
+    NumericSide,
 )
+from driftline.drift.profile import ReferenceProfile, require_profile
 from driftline.drift.report import ColumnDrift, DriftReport, Severity
+from driftline.drift.sketches import CategoricalSummary, NumericSummary
+from driftline.drift.statistics import (
+    bin_counts,
+    chi2_homogeneity,
+    js_distance,
+    ks_distance,
+    ks_p_value,
+    psi,
+    total_variation,
+    wasserstein_1,
+    wasserstein_scale,
+)
 from driftline.errors import ConfigError, DataError, fail
 
 Correction = Literal["holm", "bh"]
@@ -81,16 +89,20 @@ SEVERE_THRESHOLDS = {"numeric": 0.2, "categorical": 0.2, "target": 0.2, "predict
 #: Conventional thresholds of the secondary effects (reported, not used in the decision):
 #: PSI 0.1 (Siddiqi, 2006), normalised Wasserstein 0.1 sd, Cramér's V 0.1 (Cohen, 1988).
 SECONDARY_THRESHOLDS = {"psi": 0.1, "wasserstein_sd": 0.1, "cramers_v": 0.1}
-PSI_EPS = 1e-4  # proportions are floored at this value in the PSI
 
 _REF = {
-    "ks": "Kolmogorov (1933); Smirnov (1948); p-value: Stephens (1970)",
+    "kolmogorov_smirnov": (
+        "Kolmogorov (1933); Smirnov (1948); p-value: exact (Hodges, 1957) or Smirnov's "
+        "limit (Stephens, 1970)"
+    ),
     "psi": "Siddiqi (2006), population stability index on reference quantile bins",
     "categorical_psi": "Siddiqi (2006), population stability index on category proportions",
     "wasserstein": "Wasserstein-1 (Vaserstein, 1969) / reference standard deviation",
-    "chi2": "Pearson (1900) chi-square test of homogeneity; Cramér (1946) V",
+    "chi_square": "Pearson (1900) chi-square test of homogeneity; Cramér (1946) V",
     "jensen_shannon": "Lin (1991), Jensen-Shannon distance in bits",
-    "label": "Pearson (1900) chi-square on label proportions; total variation distance",
+    "label_proportions": (
+        "Pearson (1900) chi-square on label proportions; total variation distance"
+    ),
 }
 
 
@@ -111,261 +123,7 @@ def adjust_pvalues(p_values: Sequence[float], method: Correction = "holm") -> np
 
 
 # ---------------------------------------------------------------------------------------
-# counting current values against the reference grid
-
-
-def _order_key(x: np.ndarray) -> np.ndarray:
-    """int64 image of float64 values with the same order (IEEE 754 sign-magnitude trick)."""
-    i = x.view(np.int64)
-    return i ^ ((i >> 63) & np.int64(0x7FFFFFFFFFFFFFFF))
-
-
-_BINNER_MIN = 50_000  # values per chunk from which the bucket table pays off
-_SLICE = 1 << 17  # values processed at once
-
-
-class _Binner:
-    """``searchsorted(grid, x, 'left')`` in O(1) per value via a bucket table.
-
-    Values are mapped to one of ``2**bits`` buckets by a monotone function, either linear
-    in the value or linear in the order-preserving integer image of the floats (which is
-    logarithmic in magnitude, for heavy tails); whichever puts fewer grid points in one
-    bucket is used. A value is then compared with the few grid points of its bucket.
-    """
-
-    def __init__(self, grid: np.ndarray, bits: int = 18) -> None:
-        self.grid = grid
-        self.padded = np.append(grid, np.inf)
-        self.nb = 1 << bits
-        lo, hi = float(grid[0]), float(grid[-1])
-        self.lo, self.scale = lo, (self.nb - 1) / (hi - lo) if hi > lo else 0.0
-        keys = _order_key(grid)
-        self.klo, self.khi = int(keys[0]), int(keys[-1])
-        self.shift = max(0, (self.khi - self.klo).bit_length() - bits)
-        best: tuple[int, bool, np.ndarray] | None = None
-        for log in (False, True):
-            counts = np.bincount(self._bucket(grid, log), minlength=self.nb)
-            r = int(counts.max())
-            if best is None or r < best[0]:
-                best = (r, log, counts)
-        assert best is not None
-        self.r, self.log, counts = best
-        self.first = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
-
-    def _bucket(self, x: np.ndarray, log: bool) -> np.ndarray:
-        if log:
-            k = np.clip(_order_key(x), self.klo, self.khi)
-            d = k.view(np.uint64) - np.uint64(self.klo % (1 << 64))
-            return (d >> np.uint64(self.shift)).astype(np.intp)
-        b = (x - self.lo) * self.scale
-        np.clip(b, 0, self.nb - 1, out=b)
-        return b.astype(np.intp)
-
-    def index(self, x: np.ndarray) -> np.ndarray:
-        """Number of grid points ``< x`` for each (non-NaN) value."""
-        if x.size < 2048 or self.r > 8:
-            return np.searchsorted(self.grid, x, "left")
-        idx = self.first[self._bucket(x, self.log)]
-        for _ in range(self.r):
-            idx += self.padded[idx] < x
-        return idx
-
-
-@dataclass
-class _NumericSide:
-    """Current-side counts of one numeric column at the reference grid (additive)."""
-
-    grid: np.ndarray
-    binner: _Binner | None = None
-    le: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    eq: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    n: float = 0.0
-    nulls: int = 0
-    mean: float = 0.0
-    m2: float = 0.0
-    min: float = math.inf
-    max: float = -math.inf
-    below_sum: float = 0.0  # sum of values < grid[0]
-    above_sum: float = 0.0  # sum of values > grid[-1]
-    tail_exact: bool = True
-
-    def __post_init__(self) -> None:
-        self.le = np.zeros(self.grid.size)
-        self.eq = np.zeros(self.grid.size)
-
-    def _moments(self, n: float, mean: float, m2: float) -> None:
-        tot = self.n + n
-        delta = mean - self.mean
-        self.mean += delta * n / tot
-        self.m2 += m2 + delta * delta * self.n * n / tot
-        self.n = tot
-
-    def add_values(self, v: np.ndarray) -> None:
-        # slices keep the temporaries small (cache-resident, no fresh pages per column)
-        for start in range(0, v.size, _SLICE):
-            self._add_slice(v[start : start + _SLICE])
-
-    def _add_slice(self, v: np.ndarray) -> None:
-        nan = np.isnan(v)
-        k = int(nan.sum())
-        if k:
-            self.nulls += k
-            v = v[~nan]
-        if v.size == 0:
-            return
-        if v.size < _BINNER_MIN and self.binner is None:  # a bucket table would cost more
-            idx = np.searchsorted(self.grid, v, "left")
-        else:
-            if self.binner is None:
-                self.binner = _Binner(self.grid)
-            idx = self.binner.index(v)
-        size = self.grid.size
-        hist = np.bincount(idx, minlength=size + 1)
-        self.le += np.cumsum(hist[:size])
-        same = v == np.append(self.grid, np.inf)[idx]
-        if same.any():
-            self.eq += np.bincount(idx[same], minlength=size + 1)[:size]
-        lo, hi = float(v.min()), float(v.max())
-        if lo < self.grid[0]:
-            self.below_sum += float(v[v < self.grid[0]].sum())
-        if hi > self.grid[-1]:
-            self.above_sum += float(v[v > self.grid[-1]].sum())
-        self.min, self.max = min(self.min, lo), max(self.max, hi)
-        mean = float(v.mean())
-        self._moments(float(v.size), mean, float(np.square(v - mean).sum()))
-
-    def add_summary(self, s: NumericSummary) -> None:
-        self.nulls += s.nulls
-        if s.n == 0:
-            return
-        lt, le = s.counts_at(self.grid)
-        self.le += le
-        self.eq += le - lt
-        self.below_sum += _sketch_tail_sum(s, self.grid[0], below=True)
-        self.above_sum += _sketch_tail_sum(s, self.grid[-1], below=False)
-        self.min, self.max = min(self.min, s.min), max(self.max, s.max)
-        self._moments(float(s.n), s.mean, s.std**2 * s.n)
-
-
-def _sketch_tail_sum(s: NumericSummary, a: float, *, below: bool) -> float:
-    """Sum of a sketch's values below (or above) ``a``: atoms at knots, gaps uniform."""
-    x = s.knots[s.knots < a] if below else s.knots[s.knots > a]
-    if x.size == 0:
-        return 0.0
-    xs = np.append(x, a) if below else np.insert(x, 0, a)
-    lt, le = s.counts_at(xs)
-    atom = le - lt
-    atoms, pts = (atom[:-1], xs[:-1]) if below else (atom[1:], xs[1:])
-    gaps = lt[1:] - le[:-1]
-    mids = (xs[1:] + xs[:-1]) / 2
-    return float((atoms * pts).sum() + (gaps * mids).sum())
-
-
-@dataclass
-class _CategoricalSide:
-    counts: dict[str, float] = field(default_factory=dict)
-    nulls: float = 0.0
-
-    def add(self, counts: Mapping[str, float], nulls: float) -> None:
-        for k, v in counts.items():
-            self.counts[k] = self.counts.get(k, 0.0) + v
-        self.nulls += nulls
-
-    @property
-    def n(self) -> float:
-        return sum(self.counts.values()) + self.nulls
-
-
-class _CurrentSide:
-    """Accumulates the current batch (frames, chunks or a profile) against a reference."""
-
-    def __init__(self, profile: ReferenceProfile, psi_bins: int) -> None:
-        self.profile = profile
-        self.numeric: dict[str, _NumericSide] = {}
-        self.edges: dict[str, np.ndarray] = {}
-        for name, s in profile.numeric.items():
-            self.numeric[name] = _NumericSide(self._grid(name, s, psi_bins))
-        self.categorical = {name: _CategoricalSide() for name in profile.categorical}
-        self.label_num: _NumericSide | None = None
-        self.label_cat: _CategoricalSide | None = None
-        if isinstance(profile.label, NumericSummary):
-            self.label_num = _NumericSide(self._grid("__label__", profile.label, psi_bins))
-        elif isinstance(profile.label, CategoricalSummary):
-            self.label_cat = _CategoricalSide()
-        self.pred: _NumericSide | None = None
-        if profile.predictions is not None:
-            self.pred = _NumericSide(self._grid("__pred__", profile.predictions, psi_bins))
-        self.n_rows = 0
-        self.seen: set[str] = set()
-        self.has_label = False
-        self.has_pred = False
-
-    def _grid(self, name: str, s: NumericSummary, psi_bins: int) -> np.ndarray:
-        if s.n == 0:
-            self.edges[name] = np.zeros(0)
-            return np.zeros(1)
-        edges = np.unique(s.quantile(np.arange(1, psi_bins) / psi_bins))
-        self.edges[name] = edges
-        return np.union1d(s.knots, edges)
-
-    def add_table(self, table: pa.Table, target: Any = None, predictions: Any = None) -> None:
-        self.n_rows += table.num_rows
-        names = set(table.column_names)
-        self.seen |= names
-        work = [(n, s) for n, s in self.numeric.items() if n in names and s.grid.size]
-        if len(work) > 1 and table.num_rows >= 200_000:
-            with ThreadPoolExecutor(max_workers=min(len(work), os.cpu_count() or 1)) as ex:
-                list(ex.map(lambda w: w[1].add_values(numeric_values(table.column(w[0]))), work))
-        else:
-            for name, side in work:
-                side.add_values(numeric_values(table.column(name)))
-        for name, side in self.categorical.items():
-            if name in names:
-                side.add(*category_counts(table.column(name)))
-        self._add_label(table, target)
-        if predictions is not None and self.pred is not None:
-            self.pred.add_values(probability_values(predictions))
-            self.has_pred = True
-
-    def _add_label(self, table: pa.Table, target: Any) -> None:
-        name = self.profile.target
-        if target is None or isinstance(target, str):
-            col_name = target if isinstance(target, str) else name
-            if col_name is None or col_name not in table.column_names:
-                return
-            col: Any = table.column(col_name)
-        else:
-            col = pa.array(np.asarray(target))
-        if self.label_cat is not None:
-            self.label_cat.add(*category_counts(col))
-            self.has_label = True
-        elif self.label_num is not None:
-            self.label_num.add_values(numeric_values(col))
-            self.has_label = True
-
-    def add_profile(self, current: ReferenceProfile) -> None:
-        self.n_rows += current.n_rows
-        self.seen |= set(current.roles)
-        for name, side in self.numeric.items():
-            if name in current.numeric:
-                side.add_summary(current.numeric[name])
-        for name, side in self.categorical.items():
-            if name in current.categorical:
-                c = current.categorical[name]
-                side.add(dict(c.counts) | ({"<other>": c.other} if c.other else {}), c.nulls)
-        if self.label_cat is not None and isinstance(current.label, CategoricalSummary):
-            self.label_cat.add(current.label.counts, current.label.nulls)
-            self.has_label = True
-        if self.label_num is not None and isinstance(current.label, NumericSummary):
-            self.label_num.add_summary(current.label)
-            self.has_label = True
-        if self.pred is not None and current.predictions is not None:
-            self.pred.add_summary(current.predictions)
-            self.has_pred = True
-
-
-# ---------------------------------------------------------------------------------------
-# statistics
+# per-column tests (the statistics come from driftline.drift.statistics)
 
 
 @dataclass(frozen=True)
@@ -380,93 +138,81 @@ class _Tested:
     vanished: tuple[str, ...] = ()
 
 
-def ks_pvalue(d: float, n: float, m: float) -> float:
-    """Asymptotic two-sample KS p-value at the effective size ``n m / (n + m)``.
+def _result(
+    method: str,
+    column: str,
+    common: Mapping[str, Any],
+    value: float,
+    name: str,
+    threshold: float,
+    *,
+    significant: bool = True,
+    p_value: float | None = None,
+    statistic: float | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> DriftResult:
+    """One method's result; drift when ``significant`` and ``value >= threshold``."""
+    return DriftResult(
+        method=method,
+        column=column,
+        statistic=float(value if statistic is None else statistic),
+        p_value=p_value,
+        effect_size=float(value),
+        effect_size_name=name,
+        threshold=threshold,
+        is_drift=bool(significant and value >= threshold),
+        details=_clean(details or {}),
+        reference=_REF[method],
+        **common,
+    )
 
-    scipy's ``kstwo`` (as in ``ks_2samp(method='asymp')``) below an effective size of
-    500; Stephens' (1970) corrected Kolmogorov limit above (fast; relative error < 4 %).
-    """
-    en = n * m / (n + m)
-    if en <= 500:
-        return float(stats.kstwo.sf(d, round(en)))
-    s = math.sqrt(en)
-    return float(special.kolmogorov((s + 0.12 + 0.11 / s) * d))
 
-
-def _psi(p_ref: np.ndarray, p_cur: np.ndarray) -> float:
-    a = np.maximum(p_ref, PSI_EPS)
-    b = np.maximum(p_cur, PSI_EPS)
-    return float(np.sum((b - a) * np.log(b / a)))
-
-
-def _abs_linear_integral(d0: np.ndarray, d1: np.ndarray, dx: np.ndarray) -> float:
-    """Integral of |linear function| with end values d0, d1 over widths dx."""
-    same = d0 * d1 >= 0
-    a0, a1 = np.abs(d0), np.abs(d1)
-    tot = a0 + a1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cross = np.where(tot > 0, (d0 * d0 + d1 * d1) / (2 * np.where(tot > 0, tot, 1.0)), 0.0)
-    return float(np.sum(dx * np.where(same, (a0 + a1) / 2, cross)))
+def _common(n: float, m: float, alpha: float, kind: str) -> dict[str, Any]:
+    return {"n_reference": int(n), "n_current": int(m), "alpha": alpha, "kind": kind}
 
 
 def _numeric_test(
     name: str,
     role: str,
     ref: NumericSummary,
-    side: _NumericSide,
+    side: NumericSide,
     edges: np.ndarray,
     alpha: float,
     floor: float,
 ) -> _Tested:
-    grid = side.grid
-    n, m = float(ref.n), side.n
-    lt_r, le_r = ref.counts_at(grid)
-    fr, fl = le_r / n, lt_r / n
-    gr, gl = side.le / m, (side.le - side.eq) / m
-    d = float(max(np.max(np.abs(fr - gr)), np.max(np.abs(fl - gl))))
-    p = ks_pvalue(d, n, m)
-    # PSI on the reference quantile bins
-    pos = np.searchsorted(grid, edges)
-    cuts_r = np.concatenate(([0.0], fr[pos], [1.0]))
-    cuts_c = np.concatenate(([0.0], gr[pos], [1.0]))
-    psi = _psi(np.diff(cuts_r), np.diff(cuts_c))
-    # Wasserstein-1 = integral |F - G| dx (equal to the integral of |F^-1 - G^-1|)
-    w = _abs_linear_integral(fr[:-1] - gr[:-1], fl[1:] - gl[1:], np.diff(grid))
-    below = side.le[0] - side.eq[0]  # current values < grid[0]
-    w += (below * grid[0] - side.below_sum) / m
-    above = m - side.le[-1]
-    w += (side.above_sum - above * grid[-1]) / m
-    scale = ref.std if ref.std > 0 else 1.0
-    wn = w / scale
-    common = {
-        "reference": "",
-        "n_reference": int(n),
-        "n_current": int(m),
-        "alpha": alpha,
-        "kind": "label" if role == "target" else "numeric",
-    }
+    g = side.counts(ref)
+    n, m = g.n_reference, g.n_current
+    f_at, f_before = g.ref_le / n, g.ref_lt / n
+    c_at, c_before = g.cur_le / m, g.cur_lt / m
+    d = ks_distance(np.stack((f_at, f_before)), np.stack((c_at, c_before)))
+    p, p_method = ks_p_value(d, n, m)
+    pos = np.searchsorted(g.x, edges)  # the PSI edges are grid points
+    psi_value = psi(bin_counts(g.ref_le[pos], n), bin_counts(g.cur_le[pos], m))
+    w = wasserstein_1(g.x, f_at - c_at, f_before - c_before, below=g.below, above=g.above)
+    scale, _ = wasserstein_scale(ref.n, ref.std)
+    common = _common(n, m, alpha, "label" if role == "target" else "numeric")
     details = {
+        "p_method": p_method,
         "reference_mean": ref.mean,
         "current_mean": side.mean,
         "reference_std": ref.std,
-        "current_std": math.sqrt(side.m2 / m) if m else math.nan,
+        "current_std": side.std,
         "reference_null_fraction": ref.nulls / max(ref.n + ref.nulls, 1),
         "current_null_fraction": side.nulls / max(m + side.nulls, 1),
     }
-    ks = DriftResult(
-        method="kolmogorov_smirnov",
-        column=name,
-        statistic=d,
+    ks = _result(
+        "kolmogorov_smirnov",
+        name,
+        common,
+        d,
+        "ks_d",
+        floor,
+        significant=p < alpha,
         p_value=p,
-        effect_size=d,
-        effect_size_name="ks_d",
-        threshold=floor,
-        is_drift=bool(p < alpha and d >= floor),
-        details=_clean(details),
-        **{**common, "reference": _REF["ks"]},
+        details=details,
     )
-    psi_r = _effect("psi", name, psi, "psi", common, {"bins": int(edges.size + 1)})
-    w_r = _effect("wasserstein", name, wn, "wasserstein_sd", common, {"wasserstein": w})
+    psi_r = _effect("psi", name, psi_value, "psi", common, {"bins": int(edges.size + 1)})
+    w_r = _effect("wasserstein", name, w / scale, "wasserstein_sd", common, {"wasserstein": w})
     return _Tested(name, role, p, d, "ks_d", [ks, psi_r, w_r])
 
 
@@ -478,128 +224,75 @@ def _effect(
     common: Mapping[str, Any],
     details: Mapping[str, Any],
 ) -> DriftResult:
-    thr = SECONDARY_THRESHOLDS[name]
-    return DriftResult(
-        method=method,
-        column=column,
-        statistic=float(value),
-        p_value=None,
-        effect_size=float(value),
-        effect_size_name=name,
-        threshold=thr,
-        is_drift=bool(value >= thr),
-        details=_clean(details),
-        **{**common, "reference": _REF[method]},
-    )
+    """A secondary effect size: no p-value, drift when it reaches its conventional value."""
+    return _result(method, column, common, value, name, SECONDARY_THRESHOLDS[name], details=details)
 
 
 def _categorical_test(
     name: str,
     role: str,
     ref: CategoricalSummary,
-    side: _CategoricalSide,
+    side: CategoricalSide,
     alpha: float,
     floor: float,
     min_expected: float,
 ) -> _Tested:
-    rc = dict(ref.counts)
-    if ref.other:
-        rc["<other>"] = ref.other
-    cc: dict[str, float] = {}
-    for k, v in side.counts.items():
-        key = k if (k in rc or not ref.other) else "<other>"
-        cc[key] = cc.get(key, 0.0) + v
-    if ref.nulls or side.nulls:
-        rc[NULL_LEVEL] = ref.nulls
-        cc[NULL_LEVEL] = side.nulls
-    levels = list(rc) + [k for k in cc if k not in rc]
-    r = np.array([rc.get(k, 0) for k in levels], dtype=np.float64)
-    c = np.array([cc.get(k, 0) for k in levels], dtype=np.float64)
-    unseen = tuple(k for k in levels if rc.get(k, 0) == 0 and cc.get(k, 0) > 0)
-    vanished = tuple(k for k in rc if rc[k] > 0 and cc.get(k, 0) == 0)
-    nr, nc = r.sum(), c.sum()
-    stat, df = _chi2_homogeneity(r, c, min_expected)
-    p = float(stats.chi2.sf(stat, df)) if df > 0 else 1.0
-    pr, pcur = r / nr, c / nc
-    tv = float(0.5 * np.abs(pr - pcur).sum())
-    mid = (pr + pcur) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        js = 0.5 * np.nansum(np.where(pr > 0, pr * np.log2(pr / mid), 0.0))
-        js += 0.5 * np.nansum(np.where(pcur > 0, pcur * np.log2(pcur / mid), 0.0))
-    jsd = float(math.sqrt(max(js, 0.0)))
-    v = float(math.sqrt(stat / (nr + nc))) if df > 0 else 0.0
-    psi = _psi(pr, pcur)
-    common = {
-        "reference": "",
-        "n_reference": int(nr),
-        "n_current": int(nc),
-        "alpha": alpha,
-        "kind": "label" if role == "target" else "categorical",
-    }
+    table = side.table(ref)
+    levels, r, c = table.levels, table.reference, table.current
+    unseen = tuple(k for k, a, b in zip(levels, r, c, strict=True) if a == 0 and b > 0)
+    vanished = tuple(k for k, a, b in zip(levels, r, c, strict=True) if a > 0 and b == 0)
+    h = chi2_homogeneity(r, c, min_expected)
+    p = h.p_value
+    tv = total_variation(r, c)
+    jsd = float(js_distance(r, c))
+    pr, pcur = r / r.sum(), c / c.sum()
     is_label = role == "target"
+    common = _common(r.sum(), c.sum(), alpha, "label" if is_label else "categorical")
     effect, effect_name = (tv, "total_variation") if is_label else (jsd, "js_distance")
-    main_effect, main_name = (tv, "total_variation") if is_label else (v, "cramers_v")
-    main_thr = floor if is_label else SECONDARY_THRESHOLDS["cramers_v"]
     top = np.argsort(-np.abs(pr - pcur))[:10]
     details = {
-        "df": int(df),
+        "df": h.dof,
         "levels": len(levels),
         "largest_changes": {levels[i]: [float(pr[i]), float(pcur[i])] for i in top},
         "unseen": list(unseen),
         "vanished": list(vanished),
     }
-    main = DriftResult(
-        method="label_proportions" if is_label else "chi_square",
-        column=name,
-        statistic=float(stat),
-        p_value=p,
-        effect_size=main_effect,
-        effect_size_name=main_name,
-        threshold=main_thr,
-        is_drift=bool(p < alpha and main_effect >= main_thr),
-        details=_clean(details),
-        **{**common, "reference": _REF["label" if is_label else "chi2"]},
-    )
-    results = [main]
-    if not is_label:
-        results.append(
-            DriftResult(
-                method="jensen_shannon",
-                column=name,
-                statistic=jsd,
-                p_value=None,
-                effect_size=jsd,
-                effect_size_name="js_distance",
-                threshold=floor,
-                is_drift=bool(p < alpha and jsd >= floor),
-                details={},
-                **{**common, "reference": _REF["jensen_shannon"]},
-            )
+    if is_label:
+        main = _result(
+            "label_proportions",
+            name,
+            common,
+            tv,
+            "total_variation",
+            floor,
+            significant=p < alpha,
+            p_value=p,
+            statistic=h.chi2,
+            details=details,
         )
-    results.append(_effect("categorical_psi", name, psi, "psi", common, {"bins": len(levels)}))
+        results = [main]
+    else:
+        main = _result(
+            "chi_square",
+            name,
+            common,
+            h.cramers_v,
+            "cramers_v",
+            SECONDARY_THRESHOLDS["cramers_v"],
+            significant=p < alpha,
+            p_value=p,
+            statistic=h.chi2,
+            details=details,
+        )
+        js = _result(
+            "jensen_shannon", name, common, jsd, "js_distance", floor, significant=p < alpha
+        )
+        results = [main, js]
+    psi_value = psi(r, c)
+    results.append(
+        _effect("categorical_psi", name, psi_value, "psi", common, {"bins": len(levels)})
+    )
     return _Tested(name, role, p, effect, effect_name, results, unseen, vanished)
-
-
-def _chi2_homogeneity(r: np.ndarray, c: np.ndarray, min_expected: float) -> tuple[float, int]:
-    """Pearson chi-square of the 2 x k table; sparse levels pooled into one cell."""
-    tot = r + c
-    keep = tot > 0
-    r, c, tot = r[keep], c[keep], tot[keep]
-    n = tot.sum()
-    if n == 0 or r.sum() == 0 or c.sum() == 0:
-        return 0.0, 0
-    small = np.minimum(r.sum() * tot / n, c.sum() * tot / n) < min_expected
-    if small.sum() > 1 or (small.any() and (~small).sum() > 1):
-        r = np.append(r[~small], r[small].sum()) if small.any() else r
-        c = np.append(c[~small], c[small].sum()) if small.any() else c
-        tot = r + c
-    k = r.size
-    if k < 2:
-        return 0.0, 0
-    er = r.sum() * tot / n
-    ec = c.sum() * tot / n
-    stat = float(np.sum((r - er) ** 2 / er) + np.sum((c - ec) ** 2 / ec))
-    return stat, k - 1
 
 
 def _extra_kind(r: DriftResult) -> str:
@@ -693,9 +386,19 @@ class DatasetDrift:
         drifted one adds its kind (``result.kind``: ``concept`` or unset -> concept,
         ``label`` -> label, ``numeric``/``categorical``/``multivariate`` -> covariate),
         counts in ``max_effect`` and is ``severe`` when ``details["severity"]`` says so.
+
+        Raises
+        ------
+        ConfigError
+            A parameter is invalid, or a ``target`` is given for a profile without label.
+        DataError
+            ``profile`` is not a :class:`ReferenceProfile`; the batch cannot be read, has
+            no rows or none of the profile's columns; a numeric column holds text or
+            +/-inf; ``target``/``predictions`` do not have one value per row; a ``target``
+            column is not in the batch.
         """
         self._validate(profile)
-        side = _CurrentSide(profile, self.psi_bins)
+        side = CurrentSide(profile, self.psi_bins)
         side.add_table(as_table(current), target=target, predictions=predictions)
         return self._decide(profile, side, batch_id, extra_results)
 
@@ -709,27 +412,16 @@ class DatasetDrift:
         extra_results: Iterable[DriftResult] = (),
     ) -> DriftReport:
         """Like :meth:`check` on a parquet file read in chunks of ``chunk_rows`` rows."""
-        import pyarrow.parquet as pq
-
         self._validate(profile)
         if chunk_rows < 1:
             raise ConfigError(fail(f"chunk_rows={chunk_rows}", "use a positive number of rows"))
-        try:
-            schema = pq.read_schema(str(path))
-        except (OSError, pa.ArrowException) as e:
-            raise DataError(fail(f"cannot read parquet file {path} ({e})", "check the path")) from e
-        wanted = [*profile.numeric, *profile.categorical]
+        schema = read_schema(path)
+        wanted = {*profile.numeric, *profile.categorical}
         if profile.target is not None:
-            wanted.append(profile.target)
-        cols = [c for c in schema.names if c in set(wanted)]
-        strings = [
-            c
-            for c in cols
-            if pa.types.is_string(schema.field(c).type)
-            or pa.types.is_large_string(schema.field(c).type)
-        ]
-        side = _CurrentSide(profile, self.psi_bins)
-        for table in parquet_chunks(path, chunk_rows, cols, strings):
+            wanted.add(profile.target)
+        cols = [c for c in schema.names if c in wanted]
+        side = CurrentSide(profile, self.psi_bins)
+        for table in parquet_chunks(path, chunk_rows, cols, string_columns(schema, cols)):
             side.add_table(table)
         side.seen |= set(schema.names)
         return self._decide(profile, side, batch_id, extra_results)
@@ -748,8 +440,8 @@ class DatasetDrift:
         exact value; the PSI of a nearly empty bin is steeper and may be off by ~1 %.
         """
         self._validate(reference)
-        side = _CurrentSide(reference, self.psi_bins)
-        side.add_profile(current)
+        side = CurrentSide(reference, self.psi_bins)
+        side.add_profile(require_profile(current))
         return self._decide(reference, side, batch_id, extra_results)
 
     # -- validation (the one place) -------------------------------------------------------
@@ -767,11 +459,19 @@ class DatasetDrift:
             raise ConfigError(fail(f"psi_bins={self.psi_bins!r}", "use an integer >= 2"))
         if not self.min_expected >= 0:
             raise ConfigError(fail(f"min_expected={self.min_expected!r}", "use a count >= 0"))
-        if not isinstance(profile, ReferenceProfile):
+        require_profile(profile)
+
+    @staticmethod
+    def _validate_batch(profile: ReferenceProfile, side: CurrentSide) -> None:
+        """The batch as a whole (per-column problems are raised while it is counted)."""
+        if side.n_rows == 0:
+            raise DataError(fail("the batch has no rows", "pass a non-empty batch"))
+        features = profile.features
+        if features and not any(c in side.seen for c in features):
             raise DataError(
                 fail(
-                    f"expected a ReferenceProfile, got {type(profile).__name__}",
-                    "build one with ReferenceProfile.from_frame or load it with from_json",
+                    f"the batch has none of the profile's columns {features}",
+                    "pass a batch with the columns the reference was profiled with",
                 )
             )
 
@@ -787,10 +487,11 @@ class DatasetDrift:
     def _decide(
         self,
         profile: ReferenceProfile,
-        side: _CurrentSide,
+        side: CurrentSide,
         batch_id: str | None,
         extra_results: Iterable[DriftResult],
     ) -> DriftReport:
+        self._validate_batch(profile, side)
         alpha = float(self.alpha)
         severe = {**SEVERE_THRESHOLDS, **(self.severe_thresholds or {})}
         notes: list[str] = []
@@ -845,7 +546,7 @@ class DatasetDrift:
                         "target",
                         profile.label,
                         side.label_num,
-                        side.edges["__label__"],
+                        side.edges[LABEL_KEY],
                         alpha,
                         self._floor("target"),
                     )
@@ -858,7 +559,7 @@ class DatasetDrift:
                         "prediction",
                         profile.predictions,
                         side.pred,
-                        side.edges["__pred__"],
+                        side.edges[PREDICTIONS_KEY],
                         alpha,
                         self._floor("prediction"),
                     )
@@ -869,7 +570,7 @@ class DatasetDrift:
     def _assemble(
         self,
         profile: ReferenceProfile,
-        side: _CurrentSide,
+        side: CurrentSide,
         tested: list[_Tested],
         extras: tuple[DriftResult, ...],
         notes: list[str],

@@ -19,8 +19,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from driftline.drift.profile import CategoricalSummary, NumericSummary, ReferenceProfile
+from driftline.drift.profile import ReferenceProfile
 from driftline.drift.report import ColumnDrift, DriftReport
+from driftline.drift.sketches import CategoricalSummary, NumericSummary
 from driftline.errors import DataError, fail
 
 REF_COLOR = "#4c72b0"

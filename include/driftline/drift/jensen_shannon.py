@@ -1,7 +1,9 @@
 """Jensen-Shannon distance between category frequencies (Lin, 1991).
 
 The effect size is the JS *distance* (square root of the divergence, base 2, so in
-[0, 1]; Endres & Schindelin, 2003) between the smoothed level frequencies. The p-value
+[0, 1]; Endres & Schindelin, 2003) between the observed level frequencies
+(:func:`~driftline.drift.statistics.js_distance`, the function
+:class:`~driftline.drift.DatasetDrift` runs too; unsmoothed by default). The p-value
 comes from a permutation test: under no drift the pooled rows are exchangeable, so the
 reference counts of a random relabelling are multivariate hypergeometric, drawn in one
 vectorised call per batch of permutations (cost O(n_permutations x levels), independent
@@ -17,27 +19,7 @@ import numpy as np
 
 from driftline.drift.base import _Computed, _is_int, _is_real
 from driftline.drift.categorical import CategoricalDriftTest, CategoryCounts
-
-
-def js_distance(
-    reference: np.ndarray, current: np.ndarray, smoothing: float = 0.5
-) -> np.ndarray | float:
-    """JS distance (base 2) of count vectors; rows of 2-D inputs are separate pairs.
-
-    Frequencies are ``(count + smoothing) / (n + K * smoothing)`` over the K levels.
-
-    >>> round(float(js_distance(np.array([10, 0]), np.array([0, 10]), smoothing=0)), 6)
-    1.0
-    """
-    ref = np.asarray(reference, dtype=np.float64) + smoothing
-    cur = np.asarray(current, dtype=np.float64) + smoothing
-    p = ref / ref.sum(axis=-1, keepdims=True)
-    q = cur / cur.sum(axis=-1, keepdims=True)
-    m = 0.5 * (p + q)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kl_p = np.where(p > 0, p * np.log2(p / m), 0.0).sum(axis=-1)
-        kl_q = np.where(q > 0, q * np.log2(q / m), 0.0).sum(axis=-1)
-    return np.sqrt(np.clip(0.5 * (kl_p + kl_q), 0.0, 1.0))
+from driftline.drift.statistics import js_distance
 
 
 class JensenShannon(CategoricalDriftTest):
@@ -50,7 +32,9 @@ class JensenShannon(CategoricalDriftTest):
     n_permutations : int
         Number of random relabellings; the p-value is ``(1 + #{JS* >= JS}) / (1 + B)``.
     smoothing : float
-        Pseudo-count added to every level on both sides (0.5: Jeffreys prior).
+        Pseudo-count added to every level on both sides; 0 (the default) is the plug-in
+        distance of the observed frequencies, finite with empty levels and unchanged by
+        levels empty on both sides (0.5 would be a Jeffreys prior).
     seed : int
         Seed of the permutation generator.
 
@@ -79,7 +63,7 @@ class JensenShannon(CategoricalDriftTest):
         threshold: float | None = None,
         *,
         n_permutations: int = 1000,
-        smoothing: float = 0.5,
+        smoothing: float = 0.0,
         seed: int = 0,
     ) -> None:
         super().__init__(alpha, threshold)

@@ -18,8 +18,8 @@ import numpy as np
 
 from driftline.drift.base import DriftTest, _Computed
 from driftline.drift.categorical import CategoricalDriftTest, CategoryCounts
-from driftline.drift.chi2 import chi2_homogeneity
-from driftline.drift.ks import ks_two_sample
+from driftline.drift.chi2 import homogeneity_computed
+from driftline.drift.statistics import chi2_homogeneity, ks_two_sample, total_variation
 
 
 class LabelProportions(CategoricalDriftTest):
@@ -46,17 +46,13 @@ class LabelProportions(CategoricalDriftTest):
     )
 
     def _compute_counts(self, counts: CategoryCounts) -> _Computed:
-        h = chi2_homogeneity(counts.reference, counts.current)
         p_ref, p_cur = counts.proportions()
-        return _Computed(
-            statistic=h.chi2,
-            p_value=h.p_value,
-            effect_size=float(0.5 * np.abs(p_ref - p_cur).sum()),
-            details={
-                "dof": h.dof,
+        return homogeneity_computed(
+            counts,
+            lambda _: total_variation(counts.reference, counts.current),
+            {
                 "proportions_reference": dict(zip(counts.levels, p_ref.tolist(), strict=True)),
                 "proportions_current": dict(zip(counts.levels, p_cur.tolist(), strict=True)),
-                **counts.describe(),
             },
         )
 
@@ -124,11 +120,10 @@ class BlackBoxShift(DriftTest):
             ref = np.bincount(reference.argmax(axis=1), minlength=k)
             cur = np.bincount(current.argmax(axis=1), minlength=k)
             h = chi2_homogeneity(ref, cur)
-            tv = 0.5 * np.abs(ref / ref.sum() - cur / cur.sum()).sum()
             return _Computed(
                 statistic=h.chi2,
                 p_value=h.p_value,
-                effect_size=float(tv),
+                effect_size=total_variation(ref, cur),
                 details={"mode": "labels", "dof": h.dof, "effect": "total_variation"},
             )
         ref = np.sort(reference, axis=0)

@@ -2,10 +2,11 @@
 
 ``PSI = sum_i (c_i - r_i) * ln(c_i / r_i)`` over bins (reference deciles for a numeric
 column, levels for a categorical one), with proportions floored at ``epsilon`` and
-renormalised so that empty bins stay finite. PSI is the symmetrised Kullback-Leibler
-(Jeffreys) divergence; for small differences it equals Pearson's ``sum (c - r)^2 / p``,
-whose sampling distribution under no drift gives the p-value used here (an
-approximation, documented as such)::
+renormalised so that empty bins stay finite (:func:`~driftline.drift.statistics.psi`, the
+function :class:`~driftline.drift.DatasetDrift` runs too). PSI is the symmetrised
+Kullback-Leibler (Jeffreys) divergence; for small differences it equals Pearson's
+``sum (c - r)^2 / p``, whose sampling distribution under no drift gives the p-value used
+here (an approximation, documented as such)::
 
     PSI / (1 / n_reference + 1 / n_current)  ~  chi2(bins - 1)
 
@@ -26,21 +27,10 @@ from scipy import stats
 
 from driftline.drift.base import DriftTest, _Computed, _is_int, _is_real
 from driftline.drift.categorical import CategoricalDriftTest, CategoryCounts
+from driftline.drift.statistics import PSI_EPSILON, bin_counts, psi, quantile_bin_edges
 
 SIDDIQI_BANDS = ((0.1, "stable"), (0.25, "moderate"), (float("inf"), "significant"))
 _REFERENCE = "Siddiqi (2006), Credit Risk Scorecards, population stability index"
-
-
-def psi(reference: np.ndarray, current: np.ndarray, epsilon: float = 1e-4) -> float:
-    """PSI of two count (or proportion) vectors over the same bins.
-
-    >>> round(psi(np.array([50, 50]), np.array([60, 40])), 4)
-    0.0405
-    """
-    r = np.maximum(np.asarray(reference, np.float64) / np.sum(reference), epsilon)
-    c = np.maximum(np.asarray(current, np.float64) / np.sum(current), epsilon)
-    r, c = r / r.sum(), c / c.sum()
-    return float(np.sum((c - r) * np.log(c / r)))
 
 
 def _band(value: float) -> str:
@@ -71,7 +61,8 @@ class PSI(DriftTest):
     alpha, threshold
         See :class:`~driftline.drift.base.DriftTest`.
     n_bins : int
-        Number of reference quantile bins (fewer when the reference has ties).
+        Number of equal-frequency bins, cut at the reference's inverted-CDF quantiles
+        (Hyndman & Fan, 1996, def. 1, as a profile's sketch; fewer when it has ties).
     epsilon : float
         Floor of a bin proportion.
 
@@ -94,7 +85,7 @@ class PSI(DriftTest):
         threshold: float | None = None,
         *,
         n_bins: int = 10,
-        epsilon: float = 1e-4,
+        epsilon: float = PSI_EPSILON,
     ) -> None:
         super().__init__(alpha, threshold)
         self.n_bins = n_bins
@@ -109,12 +100,11 @@ class PSI(DriftTest):
     def _compute(self, reference: np.ndarray, current: np.ndarray) -> _Computed:
         # right-closed bins (-inf, e0], (e0, e1], ..., (e_last, inf) on both sides
         ref_sorted = np.sort(reference)
-        levels = np.arange(1, self.n_bins) / self.n_bins
-        edges = np.unique(np.quantile(ref_sorted, levels))
-        bounds = np.concatenate(
-            [[0], np.searchsorted(ref_sorted, edges, side="right"), [len(ref_sorted)]]
+        edges = quantile_bin_edges(
+            lambda q: np.quantile(ref_sorted, q, method="inverted_cdf"), self.n_bins
         )
-        ref_counts = np.diff(bounds)
+        below = np.searchsorted(ref_sorted, edges, side="right")
+        ref_counts = bin_counts(below, len(ref_sorted)).astype(np.int64)
         cur_counts = np.bincount(
             np.searchsorted(edges, current, side="left"), minlength=len(edges) + 1
         )
@@ -143,7 +133,7 @@ class CategoricalPSI(CategoricalDriftTest):
     reference: ClassVar[str] = _REFERENCE
 
     def __init__(
-        self, alpha: float = 0.05, threshold: float | None = None, *, epsilon: float = 1e-4
+        self, alpha: float = 0.05, threshold: float | None = None, *, epsilon: float = PSI_EPSILON
     ) -> None:
         super().__init__(alpha, threshold)
         self.epsilon = epsilon

@@ -7,9 +7,12 @@ labels changes only the cumulative sum: the permutation null (Pitman, 1937) is c
 for a whole batch of permutations with one ``cumsum`` and one matrix product, at cost
 O(n_permutations x n), stopped early once the p-value is clearly large (Besag &
 Clifford, 1991). Large samples use the Brownian-bridge limit of the statistic instead
-(del Barrio, Giné & Matrán, 1999). The effect size divides W1 by the reference standard deviation
-(falling back to IQR / 1.349, then to 1 for a constant reference), so it reads "shift in
-reference standard deviations" (for a pure location shift it *is* the shift).
+(del Barrio, Giné & Matrán, 1999). The effect size divides W1 by the reference (sample)
+standard deviation (1 for a constant reference), so it reads "shift in reference standard
+deviations" (for a pure location shift it *is* the shift). Distance and scale come from
+:func:`~driftline.drift.statistics.wasserstein_1` and
+:func:`~driftline.drift.statistics.wasserstein_scale`, the functions
+:class:`~driftline.drift.DatasetDrift` runs on its sketches.
 """
 
 from __future__ import annotations
@@ -20,22 +23,13 @@ from typing import ClassVar
 import numpy as np
 
 from driftline.drift.base import DriftTest, _Computed, _is_int
+from driftline.drift.statistics import wasserstein_1, wasserstein_scale
 
 #: Permutation batches hold at most this many label cells.
 _CELLS_PER_BATCH = 4_000_000
 #: Grid and batch of the simulated Brownian bridges of the large-sample p-value.
 _BRIDGE_KNOTS = 2001
 _BRIDGE_BATCH = 200
-
-
-def _scale(reference: np.ndarray) -> tuple[float, str]:
-    std = float(np.std(reference, ddof=1)) if len(reference) > 1 else 0.0
-    if std > 0:
-        return std, "std"
-    q1, q3 = np.quantile(reference, [0.25, 0.75])
-    if q3 > q1:
-        return float((q3 - q1) / 1.349), "iqr"
-    return 1.0, "none"
 
 
 class Wasserstein(DriftTest):
@@ -111,17 +105,19 @@ class Wasserstein(DriftTest):
         n, m = len(reference), len(current)
         pooled = np.concatenate([reference, current])
         order = np.argsort(pooled, kind="stable")
-        gaps = np.diff(pooled[order])
+        z = pooled[order]
+        gaps = np.diff(z)
         is_ref = order < n
         weights = np.where(is_ref, 1.0 / n, -1.0 / m)
-        distance = float(np.abs(np.cumsum(weights)[:-1]) @ gaps)
-        scale, scale_kind = _scale(reference)
+        # F_ref - F_cur at each pooled value, from exact counts (step functions)
+        diff = np.cumsum(is_ref) / n - np.cumsum(~is_ref) / m
+        distance = wasserstein_1(z, diff, np.concatenate(([0.0], diff[:-1])))
+        scale, scale_kind = wasserstein_scale(n, float(np.std(reference)))
         p_value, p_method = None, None
         if self.n_permutations > 0 and n + m <= self.max_exact:
             p_value, p_method = self._permutation_p(weights, gaps, distance), "permutation"
         elif self.n_permutations > 0:
-            sorted_pooled = pooled[order]
-            p_value, p_method = self._bridge_p(sorted_pooled, n, m, distance), "asymptotic"
+            p_value, p_method = self._bridge_p(z, n, m, distance), "asymptotic"
         return _Computed(
             statistic=distance,
             p_value=p_value,

@@ -27,9 +27,9 @@ from dataclasses import replace
 from typing import Any, Literal
 
 from driftline.drift.decision import DatasetDrift
-from driftline.drift.profile import ReferenceProfile
+from driftline.drift.profile import ReferenceProfile, require_profile
 from driftline.drift.report import DriftReport
-from driftline.errors import ConfigError, DataError, fail
+from driftline.errors import ConfigError, fail
 
 Against = Literal["reference", "previous"]
 
@@ -52,13 +52,7 @@ class WindowedDrift:
     def _validate(self, reference: Any) -> DatasetDrift:
         if not isinstance(self.n_previous, int) or self.n_previous < 1:
             raise ConfigError(fail(f"n_previous={self.n_previous!r}", "use an integer >= 1"))
-        if not isinstance(reference, ReferenceProfile):
-            raise DataError(
-                fail(
-                    f"expected a ReferenceProfile, got {type(reference).__name__}",
-                    "build one with ReferenceProfile.from_frame",
-                )
-            )
+        require_profile(reference)
         return self.detector if self.detector is not None else DatasetDrift()
 
     def step(

@@ -8,6 +8,13 @@ Checks: (1) calibration under no shift, (2) power under a shift of the test's ki
 (3) bad inputs raise DataError, (4) results are frozen, JSON-serialisable and
 deterministic.
 
+The dataset-level check :class:`~driftline.drift.DatasetDrift` (what the DAGs run) goes
+through the same four checks with the ``"dataset"`` generator (a reference frame, profiled
+first, and a current frame: 3 numeric, 2 categorical columns and a label), and through
+(5) agreement: each per-column statistic it reports equals that of the per-test class
+named in ``AGREEMENT`` on the same data, to 1e-12, since both run
+:mod:`driftline.drift.statistics`.
+
 Calibration: the single-test false-alarm rate (p < 0.05, or the effect-size rule for
 tests without a p-value) over ``TRIALS`` = 500 seeded trials must be at most 0.07 (the
 binomial sd of a 0.05 rate is 0.010, so a calibrated test passes with probability about
@@ -30,9 +37,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
-from driftline.drift import DriftResult, DriftTest, StreamingDetector
-from driftline.errors import DataError
+from driftline.drift import (
+    PSI,
+    CategoricalPSI,
+    ChiSquare,
+    DatasetDrift,
+    DriftReport,
+    DriftResult,
+    DriftTest,
+    JensenShannon,
+    KolmogorovSmirnov,
+    LabelProportions,
+    ReferenceProfile,
+    StreamingDetector,
+    Wasserstein,
+)
+from driftline.errors import ConfigError, DataError
 
 TRIALS = 500
 POWER_TRIALS = 100
@@ -308,3 +330,264 @@ def test_decision_rule(cls: type) -> None:
     assert not never.is_drift
     if not issubclass(cls, StreamingDetector):  # a detector's threshold is its drift level
         assert never.effect_size == result.effect_size
+
+
+# -- the dataset-level check ----------------------------------------------------------------
+
+DATASET_ROWS = 1000
+#: Columns the shifted draw of ``_dataset`` moves, and the kind of shift each one is.
+DATASET_SHIFTED = {"x_normal": "covariate", "c_levels": "covariate", "y": "label"}
+LABEL_PRIOR, LABEL_PRIOR_SHIFTED = [0.5, 0.3, 0.2], [0.4, 0.3, 0.3]  # 10 points moved
+
+
+def _dataset_frame(rng: np.random.Generator, n: int, shift: bool) -> pd.DataFrame:
+    """3 numeric (one with 2 % NaN, one discrete), 2 categorical (one with None) and ``y``."""
+    lognormal = rng.lognormal(0.0, 0.75, n)
+    lognormal[rng.random(n) < 0.02] = np.nan
+    flag = rng.choice(np.array(["yes", "no", None], dtype=object), n, p=[0.3, 0.68, 0.02])
+    return pd.DataFrame(
+        {
+            "x_normal": rng.normal(0.3 if shift else 0.0, 1.0, n),  # a 0.3-sd shift
+            "x_lognormal": lognormal,
+            "x_counts": rng.poisson(3.0, n).astype(float),  # ties
+            "c_levels": rng.choice(LEVELS, n, p=PRIOR_SHIFTED if shift else PRIOR),
+            "c_flag": flag,
+            "y": rng.choice(3, n, p=LABEL_PRIOR_SHIFTED if shift else LABEL_PRIOR),
+        }
+    )
+
+
+def _dataset(rng: np.random.Generator, shift: bool) -> Pair:
+    return _dataset_frame(rng, DATASET_ROWS, False), _dataset_frame(rng, DATASET_ROWS, shift)
+
+
+def _dataset_check(reference: pd.DataFrame, current: Any, **kwargs: Any) -> DriftReport:
+    """What the pipeline does: profile the reference, check the batch against it."""
+    profile = ReferenceProfile.from_frame(reference, target="y")
+    return DatasetDrift().check(profile, current, batch_id="batch", **kwargs)
+
+
+#: Bad inputs of the dataset check: a call on the valid pair, the error, words it names.
+DatasetCase = tuple[Callable[[pd.DataFrame, pd.DataFrame], Any], type, str]
+
+
+def _bad_dataset(valid: Pair) -> dict[str, DatasetCase]:
+    def with_value(frame: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
+        out = frame.copy()
+        out[column] = out[column].astype(object) if isinstance(value, str) else out[column]
+        out.loc[3, column] = value
+        return out
+
+    return {
+        "empty batch": (lambda r, c: _dataset_check(r, c.iloc[:0]), DataError, "no rows"),
+        "no profiled column": (
+            lambda r, c: _dataset_check(r, c.add_suffix("_renamed")),
+            DataError,
+            "none of the profile's columns",
+        ),
+        "inf in a numeric column": (
+            lambda r, c: _dataset_check(r, with_value(c, "x_normal", np.inf)),
+            DataError,
+            "'x_normal'",
+        ),
+        "text in a numeric column": (
+            lambda r, c: _dataset_check(r, c.assign(x_counts="many")),
+            DataError,
+            "'x_counts'",
+        ),
+        "mixed types in a column": (
+            lambda r, c: _dataset_check(r, with_value(c, "x_lognormal", "n/a")),
+            DataError,
+            "'x_lognormal'",
+        ),
+        "labels of another length": (
+            lambda r, c: _dataset_check(r, c.drop(columns="y"), target=c["y"].to_numpy()[:-1]),
+            DataError,
+            "target",
+        ),
+        "predictions of another length": (
+            lambda r, c: _dataset_check(r, c, predictions=np.full(len(c) - 1, 0.5)),
+            DataError,
+            "predictions",
+        ),
+        "target column not in the batch": (
+            lambda r, c: _dataset_check(r, c, target="label"),
+            DataError,
+            "'label'",
+        ),
+        "target for a profile without label": (
+            lambda r, c: DatasetDrift().check(ReferenceProfile.from_frame(r), c, target="y"),
+            ConfigError,
+            "no label",
+        ),
+        "not a profile": (
+            lambda r, c: DatasetDrift().check(r, c),  # type: ignore[arg-type]
+            DataError,
+            "ReferenceProfile",
+        ),
+        "not a data set": (
+            lambda r, c: _dataset_check(r, c.to_numpy().tolist()),
+            DataError,
+            "list",
+        ),
+        "invalid parameter": (
+            lambda r, c: DatasetDrift(alpha=2.0).check(ReferenceProfile.from_frame(r), c),
+            ConfigError,
+            "alpha",
+        ),
+    }
+
+
+GENERATORS["dataset"] = Generator(_dataset, _bad_dataset)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_dataset_calibration_under_no_shift() -> None:
+    gen = GENERATORS["dataset"]
+    rng = np.random.default_rng(1234)
+    alarms = 0
+    column_alarms: dict[str, int] = {}
+    for _ in range(TRIALS):
+        report = _dataset_check(*gen.draw(rng, False))
+        alarms += report.is_drift
+        for c in report.columns:
+            column_alarms[c.column] = column_alarms.get(c.column, 0) + (c.p_value < 0.05)
+    rate = alarms / TRIALS
+    sd = math.sqrt(0.05 * 0.95 / TRIALS)
+    bound = 0.05 + 2 * sd  # alpha + 2 sd
+    # each column's raw p-value too (+ 3 sd: six columns are checked, a calibrated one
+    # exceeds 3 sd with probability 0.0013; KS on the discrete column is conservative)
+    column_bound = 0.05 + 3 * sd
+    per_column = {k: v / TRIALS for k, v in sorted(column_alarms.items())}
+    print(
+        f"\nDatasetDrift: false-alarm rate {rate:.3f} over {TRIALS} trials; raw p < 0.05 "
+        f"per column {per_column}"
+    )
+    assert len(column_alarms) == 6
+    assert rate <= bound
+    assert all(r <= column_bound for r in per_column.values()), per_column
+
+
+@pytest.mark.slow
+def test_dataset_power_under_shift() -> None:
+    gen = GENERATORS["dataset"]
+    rng = np.random.default_rng(5678)
+    flagged = dict.fromkeys(DATASET_SHIFTED, 0)
+    whole = 0
+    for _ in range(POWER_TRIALS):
+        report = _dataset_check(*gen.draw(rng, True))
+        whole += report.is_drift and report.kinds == ("covariate", "label")
+        for column, kind in DATASET_SHIFTED.items():
+            flagged[column] += column in report.drifted_columns and kind in report.kinds
+    power = {k: v / POWER_TRIALS for k, v in flagged.items()}
+    print(
+        f"\nDatasetDrift: power {power} (both kinds: {whole / POWER_TRIALS:.2f}) over "
+        f"{POWER_TRIALS} trials"
+    )
+    assert whole / POWER_TRIALS >= 0.9
+    assert all(p >= 0.9 for p in power.values()), power
+
+
+@pytest.mark.parametrize("case", sorted(_bad_dataset(_dataset(np.random.default_rng(0), False))))
+def test_dataset_bad_inputs_raise(case: str) -> None:
+    ref, cur = _dataset(np.random.default_rng(0), False)
+    call, error, named = _bad_dataset((ref, cur))[case]
+    with pytest.raises(error) as err:
+        call(ref, cur)
+    assert named in str(err.value), case
+    assert ": " in str(err.value), case  # "what: what to do"
+
+
+def test_dataset_report_frozen_serialisable_deterministic() -> None:
+    ref, cur = _dataset(np.random.default_rng(7), True)
+    first, second = _dataset_check(ref, cur), _dataset_check(ref, cur)
+    created = {"created_at": None}
+    assert {**first.to_dict(), **created} == {**second.to_dict(), **created}
+    text = json.dumps(first.to_dict(), allow_nan=False)
+    assert DriftReport.from_json(text) == first
+    with pytest.raises(FrozenInstanceError):
+        first.is_drift = False  # type: ignore[misc]
+    for column in first.columns:
+        for result in column.results:
+            assert result.p_value is None or 0.0 <= result.p_value <= 1.0
+            with pytest.raises(TypeError):
+                result.details["new"] = 1  # type: ignore[index]
+
+
+# -- agreement: DatasetDrift and the per-test classes run the same statistic -------------------
+
+#: Per DatasetDrift result method: the class computing the same statistic, and which of its
+#: result fields must be equal (effect sizes always; p-values where both report one).
+AGREEMENT: dict[str, tuple[Callable[[], DriftTest], tuple[str, ...]]] = {
+    "kolmogorov_smirnov": (KolmogorovSmirnov, ("statistic", "effect_size", "p_value")),
+    "psi": (PSI, ("effect_size",)),
+    "wasserstein": (lambda: Wasserstein(n_permutations=0), ("effect_size",)),
+    "chi_square": (ChiSquare, ("statistic", "effect_size", "p_value")),
+    "jensen_shannon": (lambda: JensenShannon(n_permutations=0), ("effect_size",)),
+    "categorical_psi": (CategoricalPSI, ("effect_size",)),
+    "label_proportions": (LabelProportions, ("statistic", "effect_size", "p_value")),
+}
+#: W1 between reference knots takes the current values as spread uniformly, so it equals
+#: the exact value only where the current values sit on the knots (a discrete column);
+#: elsewhere it is within this many reference sd.
+CONTINUOUS_W1_ABS = 0.005
+
+
+def _agreement_pairs(report: DriftReport, ref: pd.DataFrame, cur: pd.DataFrame):
+    for column in report.columns:
+        a = ref[column.column].to_numpy()
+        b = cur[column.column].to_numpy()
+        if column.role == "numeric":  # the classes take finite values (nulls dropped)
+            a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+        for result in column.results:
+            yield column.column, result, a, b
+
+
+@pytest.mark.parametrize(
+    ("n_ref", "n_cur", "shift"),
+    [
+        (1000, 1000, False),  # equal sizes: the exact p-value in closed form
+        (1000, 1000, True),
+        (1500, 700, True),  # unequal sizes: the exact lattice-path count
+        (15_000, 600, True),  # kstwo at en <= 1000
+        (15_000, 12_000, False),  # Stephens' limit
+    ],
+)
+def test_dataset_statistics_equal_the_per_test_classes(n_ref: int, n_cur: int, shift: bool) -> None:
+    for seed in range(3):
+        rng = np.random.default_rng(100 * seed + n_cur)
+        ref, cur = _dataset_frame(rng, n_ref, False), _dataset_frame(rng, n_cur, shift)
+        # an exact sketch (every distinct value a knot) so that the statistics are exact
+        profile = ReferenceProfile.from_frame(ref, target="y", levels=max(2000, n_ref))
+        report = DatasetDrift().check(profile, cur)
+        assert len(report.columns) == 6
+        for column, result, a, b in _agreement_pairs(report, ref, cur):
+            make, fields = AGREEMENT[result.method]
+            expected = make().test(a, b, column=column)
+            continuous = result.method == "wasserstein" and column != "x_counts"
+            for name in fields:
+                got, want = getattr(result, name), getattr(expected, name)
+                tol = {"abs": CONTINUOUS_W1_ABS} if continuous else {"rel": 1e-12, "abs": 1e-14}
+                assert got == pytest.approx(want, **tol), (column, result.method, name)
+
+
+def test_every_dataset_statistic_has_an_agreement_check() -> None:
+    report = _dataset_check(*_dataset(np.random.default_rng(3), True))
+    methods = {r.method for c in report.columns for r in c.results}
+    assert methods == set(AGREEMENT)
+
+
+def test_dataset_p_values_agree_with_scipy() -> None:
+    ref = _dataset_frame(np.random.default_rng(21), 1200, False)
+    cur = _dataset_frame(np.random.default_rng(22), 900, True)
+    report = DatasetDrift().check(ReferenceProfile.from_frame(ref, target="y"), cur)
+    for column, result, a, b in _agreement_pairs(report, ref, cur):
+        if result.method == "kolmogorov_smirnov":
+            want = stats.ks_2samp(a, b, method="auto").pvalue
+        elif result.method in ("chi_square", "label_proportions"):
+            levels = sorted({str(v) for v in a} | {str(v) for v in b})
+            table = [[sum(str(v) == k for v in x) for k in levels] for x in (a, b)]
+            want = stats.chi2_contingency(table, correction=False).pvalue
+        else:
+            continue
+        assert result.p_value == pytest.approx(want, rel=1e-10, abs=1e-300), column

@@ -12,14 +12,10 @@ from scipy.spatial.distance import jensenshannon
 
 from driftline.drift.base import DriftResult
 from driftline.drift.correction import benjamini_hochberg, holm
-from driftline.drift.decision import (
-    SEVERE_THRESHOLDS,
-    DatasetDrift,
-    _Binner,
-    adjust_pvalues,
-    ks_pvalue,
-)
+from driftline.drift.counting import Binner
+from driftline.drift.decision import SEVERE_THRESHOLDS, DatasetDrift, adjust_pvalues
 from driftline.drift.profile import ReferenceProfile
+from driftline.drift.statistics import ks_p_value
 from driftline.errors import ConfigError, DataError
 
 LEVELS = list("abcde")
@@ -165,12 +161,22 @@ def test_corrected_p_values_use_the_chosen_method(reference, name, fn) -> None:
     np.testing.assert_allclose(adjust_pvalues(raw, name), fn(raw))
 
 
-def test_ks_p_value_matches_scipy_asymptotic() -> None:
+@pytest.mark.parametrize(
+    ("n", "m", "how", "rel"),
+    [
+        (300, 200, "exact", 1e-12),  # exact regime: scipy's ks_2samp(method="auto")
+        (5000, 5000, "exact", 1e-12),
+        (20_000, 600, "asymptotic", 1e-12),  # kstwo at en <= KSTWO_MAX_EN: scipy's "asymp"
+        (20_000, 3000, "asymptotic", 0.02),  # Stephens' form above
+    ],
+)
+def test_ks_p_value_matches_scipy(n: int, m: int, how: str, rel: float) -> None:
     rng = np.random.default_rng(10)
-    for n, m in [(300, 200), (5000, 5000), (20_000, 3000)]:
-        a, b = rng.normal(size=n), rng.normal(0.06, 1, m)
-        res = stats.ks_2samp(a, b, method="asymp")
-        assert ks_pvalue(res.statistic, n, m) == pytest.approx(res.pvalue, rel=0.05, abs=1e-4)
+    a, b = rng.normal(size=n), rng.normal(0.06, 1, m)
+    res = stats.ks_2samp(a, b, method="auto")
+    p, p_method = ks_p_value(res.statistic, n, m)
+    assert p_method == how
+    assert p == pytest.approx(res.pvalue, rel=rel, abs=1e-300)
 
 
 def test_categorical_statistics_match_scipy() -> None:
@@ -293,4 +299,4 @@ def test_binner_equals_searchsorted(values) -> None:
     probe = np.concatenate(
         [x, rng.choice(grid, 5000), grid, [-0.0, 0.0, grid[0] - 1, grid[-1] + 1, grid[0], grid[-1]]]
     )
-    np.testing.assert_array_equal(_Binner(grid).index(probe), np.searchsorted(grid, probe, "left"))
+    np.testing.assert_array_equal(Binner(grid).index(probe), np.searchsorted(grid, probe, "left"))

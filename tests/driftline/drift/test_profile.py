@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,13 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats
 
-from driftline.drift.decision import PSI_EPS, DatasetDrift
-from driftline.drift.profile import (
-    SCHEMA_VERSION,
-    CategoricalSummary,
-    NumericSummary,
-    ReferenceProfile,
-)
+from driftline.drift.decision import DatasetDrift
+from driftline.drift.profile import SCHEMA_VERSION, ReferenceProfile
+from driftline.drift.sketches import CategoricalSummary, NumericSummary
+from driftline.drift.statistics import psi
 from driftline.errors import ConfigError, DataError
 
 LEVELS = 2000
@@ -45,8 +43,7 @@ def exact_psi(reference: np.ndarray, current: np.ndarray, bins: int = 10) -> flo
     cur = np.sort(current)
     fr = np.concatenate(([0], np.searchsorted(ref, edges, "right") / ref.size, [1]))
     fc = np.concatenate(([0], np.searchsorted(cur, edges, "right") / cur.size, [1]))
-    a, b = np.maximum(np.diff(fr), PSI_EPS), np.maximum(np.diff(fc), PSI_EPS)
-    return float(np.sum((b - a) * np.log(b / a)))
+    return psi(np.diff(fr), np.diff(fc))
 
 
 def ecdf(sample: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -341,6 +338,93 @@ def test_json_round_trip(tmp_path, frame: pd.DataFrame) -> None:
     assert q.to_dict() == p.to_dict()
     assert ReferenceProfile.from_json(text).to_dict() == p.to_dict()
     np.testing.assert_array_equal(q.numeric["x"].lt, p.numeric["x"].lt)
+
+
+FIXTURES = Path(__file__).parent / "data"
+
+
+def _fixture_frames() -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """The data of the fixtures in ``data/``, written by the code before issue 16."""
+    rng = np.random.default_rng(16)
+    n = 1500
+    df = pd.DataFrame(
+        {
+            "x": np.where(rng.random(n) < 0.05, np.nan, rng.normal(2, 3, n)),
+            "w": rng.lognormal(0, 1, n),
+            "k": rng.poisson(3, n),
+            "c": rng.choice(list("abcde"), n, p=[0.4, 0.3, 0.15, 0.1, 0.05]),
+            "flag": rng.random(n) < 0.3,
+            "ts": pd.date_range("2024-01-01", periods=n, freq="h", tz="UTC"),
+            "y": (rng.random(n) < 0.3).astype(int),
+        }
+    )
+    df.loc[df.sample(frac=0.02, random_state=1).index, "c"] = None
+    predictions = rng.beta(2, 5, n)
+    regression = pd.DataFrame(
+        {
+            "x": rng.normal(size=800),
+            "c": rng.choice(list("pq"), 800),
+            "target": rng.gamma(2.0, 10.0, 800),
+        }
+    )
+    return df, predictions, regression
+
+
+def test_profiles_stored_by_the_previous_code_still_load_and_check() -> None:
+    """Trained models keep their profile as an MLflow artifact: the v1 JSON must load."""
+    df, predictions, regression = _fixture_frames()
+    stored = ReferenceProfile.from_json(FIXTURES / "profile_v1_classification.json")
+    assert stored.n_rows == 1500 and stored.target == "y" and stored.timestamp == "ts"
+    assert stored.roles == {
+        "x": "numeric",
+        "w": "numeric",
+        "k": "numeric",
+        "c": "categorical",
+        "flag": "categorical",
+        "y": "target",
+        "ts": "timestamp",
+    }
+    assert stored.categorical["c"].other > 0 and stored.numeric["x"].nulls > 0
+    assert stored.predictions is not None and stored.performance["accuracy"] == 0.81
+    regressed = ReferenceProfile.from_json(FIXTURES / "profile_v1_regression.json")
+    assert isinstance(regressed.label, NumericSummary)
+    # this code writes exactly what the previous code wrote (the format did not change)
+    rebuilt = ReferenceProfile.from_frame(
+        df,
+        target="y",
+        timestamp="ts",
+        predictions=predictions,
+        performance={"accuracy": 0.81, "log_loss": 0.45},
+        levels=40,
+        max_categories=4,
+    )
+    for path, profile in (
+        ("profile_v1_classification.json", rebuilt),
+        (
+            "profile_v1_regression.json",
+            ReferenceProfile.from_frame(regression, target="target", levels=30),
+        ),
+    ):
+        text = (FIXTURES / path).read_text()
+        assert ReferenceProfile.from_json(text).to_json() == text
+        assert {**json.loads(profile.to_json()), "created_at": None} == {
+            **json.loads(text),
+            "created_at": None,
+        }
+    # and a batch is checked against the stored profile as before
+    batch = df.sample(600, random_state=2).reset_index(drop=True)
+    batch["x"] = batch["x"] + 1.0
+    report = DatasetDrift().check(stored, batch, predictions=predictions[:600], batch_id="b")
+    assert report.drifted_columns == ["x"] and report.kinds == ("covariate",)
+    assert {c.column for c in report.columns} == {
+        "x",
+        "w",
+        "k",
+        "c",
+        "flag",
+        "y",
+        "__predictions__",
+    }
 
 
 def test_large_profile_json_stays_compact() -> None:
