@@ -331,7 +331,7 @@ def check_drift(
     report = detector.check(
         profile,
         frame,
-        target=rows[target].to_numpy() if len(rows) else None,
+        target=target if target in frame.columns else None,  # unlabelled rows: not in the test
         predictions=proba,
         batch_id=ref.batch_id,
         extra_results=extra,

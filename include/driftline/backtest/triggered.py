@@ -144,7 +144,7 @@ class DriftTriggered(ReplayPolicy):
         report = drift.check(
             self._reference_profile(),
             new.frame,
-            target=current[0] if len(current[0]) else None,  # the labelled rows' labels
+            target=spec.target,  # rows without a label are left out of the label test
             predictions=predictions,
             batch_id=new.batch_id,
             extra_results=[concept],

@@ -351,8 +351,10 @@ class CurrentSide:
                 )
             col = pa.array(labels)
         if self.label_cat is not None:
-            self.label_cat.add(*category_counts(col))
-            self.has_label = True
+            counts, _unlabelled = category_counts(col)  # a row without a label is not a level
+            if counts:
+                self.label_cat.add(counts, 0)
+                self.has_label = True
         elif self.label_num is not None:
             self.label_num.add_values(numeric_values(col, name))
             self.has_label = True

@@ -300,3 +300,20 @@ def test_binner_equals_searchsorted(values) -> None:
         [x, rng.choice(grid, 5000), grid, [-0.0, 0.0, grid[0] - 1, grid[-1] + 1, grid[0], grid[-1]]]
     )
     np.testing.assert_array_equal(Binner(grid).index(probe), np.searchsorted(grid, probe, "left"))
+
+
+def test_rows_without_a_label_are_left_out_of_the_label_test():
+    """A partly labelled batch: the unlabelled rows are not a level of the label."""
+    import numpy as np
+    import pandas as pd
+
+    from driftline.drift import DatasetDrift, ReferenceProfile
+
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"x": rng.normal(size=3000), "y": rng.integers(0, 2, 3000)})
+    cur = pd.DataFrame({"x": rng.normal(size=3000), "y": rng.integers(0, 2, 3000).astype(float)})
+    cur.loc[cur.index[:2400], "y"] = np.nan  # 20 % labelled, arriving as floats
+    report = DatasetDrift().check(ReferenceProfile.from_frame(ref, target="y"), cur, target="y")
+    label = next(c for c in report.columns if c.role == "target")
+    assert not label.drifted and "label" not in report.kinds
+    assert report.columns and not report.is_drift
