@@ -232,7 +232,9 @@ def make_policy(name: str, config: BacktestConfig) -> ReplayPolicy:
     if base == "label_free":
         return LabelFree(alpha=config.policy_defaults.alpha, seed=config.seed)  # type: ignore[return-value]
     defaults = config.policy_defaults
-    common = {"window": defaults.window, "fine_tune_epochs": defaults.fine_tune_epochs}
+    # the baselines are fixed schedules: their fine-tune is 10 epochs unless configured,
+    # whatever the Driftline policy's own defaults are
+    common = {"window": config.window, "fine_tune_epochs": config.fine_tune_epochs or 10}
     if base == "never":
         return Never(**common)
     if base == "periodic":

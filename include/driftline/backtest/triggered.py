@@ -42,6 +42,7 @@ from driftline.training import Batch, Gate, LabelledPolicy, ModelSpec, Policy, e
 from driftline.training import reference_profile as _reference_profile
 from driftline.training.evidence import labelled
 from driftline.training.policy import Outcomes, worse_than_uninformed
+from driftline.training.selection import train_and_select
 
 _POLICY_FIELDS = {f.name for f in fields(LabelledPolicy)}
 
@@ -212,18 +213,10 @@ class DriftTriggered(ReplayPolicy):
         return split.train, (split.holdout if len(split.holdout) else None)
 
     def _train(self, action, batches, spec, champion, window):
-        self.fine_tune_window = self.labelled.fine_tune_batches(batches)
-        result = super()._train(action, batches, spec, champion, window)
-        self._selection = None
-        if action != "full_retrain" or not (
-            self.labelled.retrain_alternative and spec.supports_fine_tune
-        ):
-            return result
-        tuned = super()._train("fine_tune", batches, spec, champion, window)
-        chosen, self._selection = self.labelled.select([tuned, result], self._pool, spec)
-        cpu = result.cpu_seconds + tuned.cpu_seconds
-        note = f"full retrain vs fine-tune on the pool {self._selection.get('pool_scores')}"
-        return replace(chosen, cpu_seconds=cpu, notes=(*chosen.notes, note))
+        result, self._selection = train_and_select(
+            self.labelled, action, spec, batches, champion.model, self._pool, window=window
+        )
+        return result
 
     def _reference_profile(self) -> Any:
         """The champion's reference profile (built once per champion)."""

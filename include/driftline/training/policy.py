@@ -395,6 +395,7 @@ class LabelledPolicy:
     probe_every: int | None = None
     probe_max: int = 16
     fine_tune_rows: int | None = None
+    wide_epochs: int | None = None
     retrain_alternative: bool = False
 
     def validate(self) -> None:
@@ -627,37 +628,6 @@ class LabelledPolicy:
             time_column=time_column,
             since=since,
         )
-
-    def select(self, candidates: Any, holdout: Any, spec: Any) -> tuple[Any, dict[str, Any]]:
-        """The candidate to gate: the best of ``candidates`` (``TrainResult``) on the pool.
-
-        With ``retrain_alternative`` a full retrain is trained beside the fine-tune it
-        would replace, and the one with the better score on the pooled hold-out goes on to
-        the gate (a fresh model must beat the updated lineage, not only the stale
-        champion). ``won`` says whether the full retrain was *significantly* better than
-        the fine-tune there (the outcome that shortens :meth:`probe_interval`).
-        """
-        from driftline.training.metrics import model_output, row_scores, split_xy
-
-        results = list(candidates)
-        if len(results) == 1 or holdout is None or not len(holdout):
-            return results[0], {"candidates": [r.strategy for r in results], "won": None}
-        gate = self.gate(spec.task, iteration="model")  # superiority: retrain vs fine-tune
-        X, y = split_xy(holdout, spec)
-        outputs = [model_output(r.model, X, gate.metric)[0] for r in results]
-        scores = [float(row_scores(gate.metric, y, o).mean()) for o in outputs]
-        best = max(range(len(results)), key=lambda i: (scores[i], -i))
-        retrain = next((i for i, r in enumerate(results) if r.strategy == "full_retrain"), None)
-        tune = next((i for i, r in enumerate(results) if r.strategy == "fine_tune"), None)
-        won = None
-        if retrain is not None and tune is not None:
-            won = bool(gate.compare(y, outputs[tune], outputs[retrain]).ci_low > 0)
-        return results[best], {
-            "candidates": [r.strategy for r in results],
-            "pool_scores": scores,
-            "chosen": results[best].strategy,
-            "won": won,
-        }
 
     # -- 4. gate ----------------------------------------------------------------------
 

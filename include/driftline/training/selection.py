@@ -1,0 +1,135 @@
+"""Challenger selection: a few cheap candidates, the best on the pooled hold-out is gated.
+
+Which update suits a stream is an empirical question: a pure prior shift wants the newest
+batch only, a sparsely labelled regression stream wants more rows per update, and a full
+retrain pays after some concept changes and throws a good lineage away after others. The
+Driftline policy therefore trains a small set of candidates for the action and lets the
+pooled hold-out (:func:`~driftline.training.evidence.gate_split`) choose — a validation-set
+model selection (Hastie, Tibshirani & Friedman, 2009, section 7.2) before the gate:
+
+1. candidates (:func:`candidates`): a fine-tune of the champion on the newest
+   ``fine_tune_window`` batch(es); with ``fine_tune_rows`` also one on the newest batches
+   that hold that many labelled rows (when that is more batches); for a ``full_retrain``
+   action also the full retrain on the retrain window;
+2. the fine-tune with the higher mean score on the pool is kept (ties: the shorter window);
+3. the full retrain replaces it only when it is *significantly* better there (paired
+   bootstrap, superiority at ``gate_alpha``): a fresh model must beat the updated lineage,
+   not only the stale champion, and a retrain discards what the lineage remembers;
+4. the chosen candidate then goes to the gate against the champion on the same pool (the
+   selection makes the gate slightly optimistic for the chosen candidate; the gate's
+   not-worse test is lenient by design and the after-promotion check of the backtest
+   measures what that costs).
+
+CPU seconds of every candidate count towards the training cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from driftline.training.metrics import model_output, row_scores, split_xy
+from driftline.training.spec import ModelSpec
+from driftline.training.strategies import FineTune, FullRetrain, TrainResult
+from driftline.training.window import Batch, Window
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One challenger to train: ``strategy`` on the newest ``batches`` training batches."""
+
+    strategy: str
+    batches: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.strategy}[{self.batches}]"
+
+
+def candidates(policy: Any, action: str, train: Sequence[Batch], spec: ModelSpec, window: int):
+    """The candidates of ``action`` (module docstring, step 1), fine-tunes first."""
+    out: list[Candidate] = []
+    if spec.supports_fine_tune and (action == "fine_tune" or policy.retrain_alternative):
+        short = min(policy.fine_tune_window, max(1, len(train)))
+        out.append(Candidate("fine_tune", short))
+        wide = policy.fine_tune_batches(train)
+        if wide > short:
+            out.append(Candidate("fine_tune", wide))
+    if action == "full_retrain" or not out:  # an estimator without partial_fit retrains
+        out.append(Candidate("full_retrain", window))
+    return out
+
+
+def train_candidate(
+    candidate: Candidate,
+    spec: ModelSpec,
+    train: Sequence[Batch],
+    champion: Any,
+    *,
+    epochs: int,
+    threads: int | None = None,
+) -> TrainResult:
+    """Train one :class:`Candidate` on the training batches (oldest first)."""
+    window = Window.last(candidate.batches)
+    if candidate.strategy == "fine_tune":
+        return FineTune(window, epochs, threads).train(spec, list(train), champion=champion)
+    return FullRetrain(window, threads).train(spec, list(train))
+
+
+def select(
+    policy: Any, results: Sequence[TrainResult], holdout: Any, spec: ModelSpec
+) -> tuple[TrainResult, dict[str, Any]]:
+    """The candidate to gate (module docstring, steps 2-3) and a JSON-ready record.
+
+    ``won`` is whether a full retrain candidate was chosen (significantly better than the
+    best fine-tune on the pool), ``None`` without a full retrain candidate.
+    """
+    results = list(results)
+    labels = [f"{r.strategy}[{len(r.batch_ids)}]" for r in results]
+    record: dict[str, Any] = {"candidates": labels}
+    retrain = [i for i, r in enumerate(results) if r.strategy == "full_retrain"]
+    tunes = [i for i, r in enumerate(results) if r.strategy == "fine_tune"]
+    if len(results) == 1 or holdout is None or not len(holdout):
+        chosen = tunes[0] if tunes else 0
+        record.update(chosen=labels[chosen], won=None if not retrain or not tunes else False)
+        return results[chosen], record
+    gate = policy.gate(spec.task, iteration="model")  # superiority at the gate's level
+    X, y = split_xy(holdout, spec)
+    outputs = [model_output(r.model, X, gate.metric)[0] for r in results]
+    scores = [float(row_scores(gate.metric, y, o).mean()) for o in outputs]
+    record["pool_scores"] = scores
+    chosen = max(tunes, key=lambda i: (scores[i], -i)) if tunes else retrain[0]
+    won = None
+    if retrain and tunes:
+        test = gate.compare(y, outputs[chosen], outputs[retrain[0]])
+        won = bool(test.diff > 0 and test.ci_low > 0)
+        record["retrain_vs_fine_tune"] = {"diff": test.diff, "ci_low": test.ci_low}
+        if won:
+            chosen = retrain[0]
+    record.update(chosen=labels[chosen], won=won)
+    return results[chosen], record
+
+
+def train_and_select(
+    policy: Any,
+    action: str,
+    spec: ModelSpec,
+    train: Sequence[Batch],
+    champion: Any,
+    holdout: Any,
+    *,
+    window: int,
+    threads: int | None = None,
+) -> tuple[TrainResult, dict[str, Any]]:
+    """Train the candidates of ``action``, choose one; its CPU seconds are all candidates'."""
+    planned = candidates(policy, action, train, spec, window)
+    results = [
+        train_candidate(c, spec, train, champion, epochs=policy.fine_tune_epochs, threads=threads)
+        for c in planned
+    ]
+    chosen, record = select(policy, results, holdout, spec)
+    cpu = sum(r.cpu_seconds for r in results)
+    wall = sum(r.wall_seconds for r in results)
+    note = f"candidates {record['candidates']}: chosen {record['chosen']} on the pooled hold-out"
+    return replace(chosen, cpu_seconds=cpu, wall_seconds=wall, notes=(*chosen.notes, note)), record
