@@ -509,7 +509,9 @@ def train(
     drift = _get_json(s, f"drift/{ref.batch_id}.json")
     decision = _get_json(s, f"decisions/{ref.batch_id}.json")
     n = window or int((decision or {}).get("window") or policy.window)
-    needed = max(policy.gate_batches, n if action == "full_retrain" else policy.fine_tune_window)
+    # the pool's batches, and every batch a candidate may learn from (a wide fine-tune can
+    # reach the retrain window): the same history the backtest gives the policy
+    needed = max(policy.gate_batches, policy.window, n)
     past = [h for h in batches.history(s, last=needed) if h.batch_id != ref.batch_id]
     frames = [
         _training_batch(h, contract, s) for h in (past[-(needed - 1) :] if needed > 1 else [])

@@ -41,6 +41,7 @@ from driftline.training.gate import Gate, GateResult
 from driftline.training.inference import score_batch, write_predictions
 from driftline.training.policy import Decision, LabelledPolicy
 from driftline.training.registry import CHAMPION, Registry
+from driftline.training.selection import train_and_select
 from driftline.training.spec import ModelSpec
 from driftline.training.steps import (
     earlier_attempt,
@@ -231,7 +232,7 @@ def train_and_log(
         logged = find_logged_run(s.model_name, batch_id, s.mlflow_tracking_uri)
     if logged is None:
         result, holdout, source, evidence = _train(
-            batch_id, action, history, spec, cfg, registry, champion, since
+            batch_id, action, history, spec, cfg, registry, champion, since, iteration
         )
         with step(
             batch_id,
@@ -290,8 +291,15 @@ def _train(
     registry: Registry,
     champion: Any,
     since: str | None = None,
+    iteration: str = "data",
 ) -> tuple[TrainResult, pd.DataFrame, str, dict[str, Any]]:
-    """Train for ``action``; returns the result, the pooled hold-out, its source and record."""
+    """Train for ``action``; returns the result, the pooled hold-out, its source and record.
+
+    A data iteration trains the policy's candidates and keeps the best on the pooled
+    hold-out (:func:`~driftline.training.selection.train_and_select`, as the backtest
+    does); an explicit fine-tune window, a time window or a model iteration trains the
+    one strategy asked for.
+    """
     batches = list(history)
     if not batches or batches[-1].batch_id != batch_id:
         raise DataError(
@@ -306,10 +314,10 @@ def _train(
             if champion is None:
                 raise ModelError(fail("no model spec and no champion", "run bootstrap first"))
             spec = model_spec_of(registry, champion)
+        tunable = spec.supports_fine_tune and iteration == "data"
+        wants = action == "fine_tune" or (tunable and cfg.policy.retrain_alternative)
         champion_model = (
-            registry.load(str(champion.version))
-            if (action == "fine_tune" and champion is not None)
-            else None
+            registry.load(str(champion.version)) if (wants and champion is not None) else None
         )
     new = batches[-1]
     split = gate_split(
@@ -328,10 +336,24 @@ def _train(
                 "send a larger or labelled batch; the champion is unchanged",
             )
         )
+    selection: dict[str, Any] | None = None
+    explicit = cfg.fine_tune_window is not None or cfg.window.kind == "last_time"
     with step(batch_id, f"{action} training", registry, todo):
         if action == "fine_tune" and champion is None:
             raise ModelError(fail("there is no champion to fine-tune", "run bootstrap first"))
-        if action == "fine_tune" and spec.supports_fine_tune:
+        if not explicit and iteration == "data":
+            n = cfg.window.n if cfg.window.kind == "last_n" and cfg.window.n else len(split.train)
+            result, selection = train_and_select(
+                replace(cfg.policy, fine_tune_epochs=cfg.epochs),
+                action,
+                spec,
+                split.train,
+                champion_model,
+                split.holdout,
+                window=n,
+                threads=cfg.threads,
+            )
+        elif action == "fine_tune" and spec.supports_fine_tune:
             tune_window = cfg.fine_tune_window or Window.last(
                 cfg.policy.fine_tune_batches(split.train)
             )
@@ -356,6 +378,8 @@ def _train(
             {"batch_id": b.batch_id, "uri": b.source, "digest": b.digest} for b in pooled.values()
         ],
     }
+    if selection is not None:
+        evidence["selection"] = selection
     sources = ",".join(b.source for b in pooled.values()) or new.source
     return result, split.holdout, sources, evidence
 

@@ -396,7 +396,9 @@ class LabelledPolicy:
     probe_max: int = 16
     fine_tune_rows: int | None = None
     wide_epochs: int | None = None
+    fine_tune_race: bool = False
     retrain_alternative: bool = False
+    retrain_test: str = "superiority"
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first invalid parameter."""
@@ -414,6 +416,7 @@ class LabelledPolicy:
                 fail(f"probe_every={self.probe_every!r}", "use None or 2 .. probe_max batches")
             )
         for name, allowed in (
+            ("retrain_test", ("mean", "superiority")),
             ("concept", CONCEPT_TESTS),
             ("concept_window", CONCEPT_WINDOWS),
             ("gate_test", GATE_TESTS),

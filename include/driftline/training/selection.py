@@ -47,13 +47,25 @@ class Candidate:
         return f"{self.strategy}[{self.batches}]"
 
 
-def candidates(policy: Any, action: str, train: Sequence[Batch], spec: ModelSpec, window: int):
-    """The candidates of ``action`` (module docstring, step 1), fine-tunes first."""
+def candidates(
+    policy: Any,
+    action: str,
+    train: Sequence[Batch],
+    spec: ModelSpec,
+    window: int,
+    has_champion: bool = True,
+) -> list[Candidate]:
+    """The candidates of ``action`` (module docstring, step 1), fine-tunes first.
+
+    Without a champion (or an estimator without ``partial_fit``) only a full retrain.
+    """
     out: list[Candidate] = []
-    if spec.supports_fine_tune and (action == "fine_tune" or policy.retrain_alternative):
+    tunable = spec.supports_fine_tune and has_champion
+    if tunable and (action == "fine_tune" or policy.retrain_alternative):
         short = min(policy.fine_tune_window, max(1, len(train)))
-        out.append(Candidate("fine_tune", short))
         wide = policy.fine_tune_batches(train)
+        if policy.fine_tune_race or wide == short:
+            out.append(Candidate("fine_tune", short))
         if wide > short:
             out.append(Candidate("fine_tune", wide))
     if action == "full_retrain" or not out:  # an estimator without partial_fit retrains
@@ -103,7 +115,7 @@ def select(
     won = None
     if retrain and tunes:
         test = gate.compare(y, outputs[chosen], outputs[retrain[0]])
-        won = bool(test.diff > 0 and test.ci_low > 0)
+        won = bool(test.diff > 0 and (policy.retrain_test == "mean" or test.ci_low > 0))
         record["retrain_vs_fine_tune"] = {"diff": test.diff, "ci_low": test.ci_low}
         if won:
             chosen = retrain[0]
@@ -123,7 +135,7 @@ def train_and_select(
     threads: int | None = None,
 ) -> tuple[TrainResult, dict[str, Any]]:
     """Train the candidates of ``action``, choose one; its CPU seconds are all candidates'."""
-    planned = candidates(policy, action, train, spec, window)
+    planned = candidates(policy, action, train, spec, window, champion is not None)
     results = [
         train_candidate(c, spec, train, champion, epochs=policy.fine_tune_epochs, threads=threads)
         for c in planned
@@ -131,5 +143,8 @@ def train_and_select(
     chosen, record = select(policy, results, holdout, spec)
     cpu = sum(r.cpu_seconds for r in results)
     wall = sum(r.wall_seconds for r in results)
-    note = f"candidates {record['candidates']}: chosen {record['chosen']} on the pooled hold-out"
-    return replace(chosen, cpu_seconds=cpu, wall_seconds=wall, notes=(*chosen.notes, note)), record
+    notes = [f"candidates {record['candidates']}: chosen {record['chosen']} on the pooled hold-out"]
+    if action == "fine_tune" and chosen.strategy == "full_retrain":
+        notes.append(f"estimator {spec.estimator} cannot fine-tune: retrained fully")
+    out = replace(chosen, cpu_seconds=cpu, wall_seconds=wall, notes=(*chosen.notes, *notes))
+    return out, record
