@@ -101,8 +101,6 @@ class DriftTriggered(ReplayPolicy):
         self._profile: tuple[int, Any] | None = None
         self._scored: tuple[int, list[Outcomes]] = (-1, [])
         self._alarms: list[tuple[str, bool]] = []  # (batch id, concept alarm), oldest first
-        self._retrains: list[bool] = []  # full retrains: significantly better than the champion?
-        self._since_retrain = 0
         self._pool: Any = None
         self._selection: dict[str, Any] | None = None
 
@@ -116,7 +114,6 @@ class DriftTriggered(ReplayPolicy):
 
     def start(self, spec: ModelSpec, champion: Champion) -> None:
         self._profile, self._scored, self._alarms = None, (-1, []), []
-        self._retrains, self._since_retrain = [], 0
         self._pool, self._selection = None, None
         if not self._custom_gate:
             self.gate = self.labelled.gate(spec.task)
@@ -150,10 +147,7 @@ class DriftTriggered(ReplayPolicy):
             batch_id=new.batch_id,
             extra_results=[concept],
         )
-        self._since_retrain += 1
-        decision = lp.decide(
-            report, retrains=self._retrains[-8:], since_retrain=self._since_retrain
-        )
+        decision = lp.decide(report)
         uninformed = worse_than_uninformed(
             current, champion.train_frame[spec.target].to_numpy(), spec.task == "classification"
         )
@@ -177,15 +171,8 @@ class DriftTriggered(ReplayPolicy):
     def learn(self, index: int, history: Sequence[Batch], *, scored_through: int) -> Any:
         self._selection = None
         step = super().learn(index, history, scored_through=scored_through)
-        if step.trained and step.action == "full_retrain":
-            if self._selection is not None and self._selection.get("won") is not None:
-                won = bool(self._selection["won"])
-            else:
-                won = bool(((step.gate or {}).get("ci_low") or 0.0) > 0)
-            self._retrains.append(won)
-            self._since_retrain = 0
-            if self._selection is not None:
-                step = replace(step, details={**step.details, "selection": self._selection})
+        if step.trained and self._selection is not None:
+            step = replace(step, details={**step.details, "selection": self._selection})
         return step
 
     # -- concept drift ----------------------------------------------------------------

@@ -392,11 +392,8 @@ class LabelledPolicy:
     gate_alpha: float = 0.05
     gate_min_rows: int = 30
     seed: int = 0
-    probe_every: int | None = None
-    probe_max: int = 16
     fine_tune_rows: int | None = None
-    wide_epochs: int | None = None
-    fine_tune_race: bool = False
+    fine_tune_half_life: float | None = None
     retrain_alternative: bool = False
     retrain_test: str = "superiority"
 
@@ -408,12 +405,6 @@ class LabelledPolicy:
         ):
             raise ConfigError(
                 fail(f"fine_tune_rows={self.fine_tune_rows!r}", "use None or a positive integer")
-            )
-        if self.probe_every is not None and (
-            not isinstance(self.probe_every, int) or not 2 <= self.probe_every <= self.probe_max
-        ):
-            raise ConfigError(
-                fail(f"probe_every={self.probe_every!r}", "use None or 2 .. probe_max batches")
             )
         for name, allowed in (
             ("retrain_test", ("mean", "superiority")),
@@ -498,62 +489,9 @@ class LabelledPolicy:
 
     # -- 2. rules ---------------------------------------------------------------------
 
-    def decide(
-        self,
-        report: Any,
-        *,
-        override: str = "auto",
-        retrains: Any = (),
-        since_retrain: int | None = None,
-    ) -> Decision:
-        """The action for the labelled batch's drift report (step 2).
-
-        With ``probe_every``, a fine-tune becomes an exploratory full retrain when
-        :meth:`probe_interval` batches passed since the last full retrain
-        (``since_retrain``); ``retrains`` are the outcomes of the recent full retrains,
-        oldest first (``True``: significantly better than the champion at the gate).
-        """
-        decision = (self.rules or labelled_policy()).decide(
-            report, override=override, has_labels=True
-        )
-        if (
-            self.probe_every is None
-            or decision.override_used
-            or decision.action != "fine_tune"
-            or since_retrain is None
-        ):
-            return decision
-        interval = self.probe_interval(retrains)
-        if since_retrain < interval:
-            return decision
-        why = (
-            f"probe: {since_retrain} batches since the last full retrain >= {interval} "
-            "(shorter while retrains beat the champion, longer while they do not)"
-        )
-        return Decision("full_retrain", (*decision.reasons, f"{why} -> full_retrain"), False)
-
-    def probe_interval(self, retrains: Any) -> int:
-        """Batches between exploratory full retrains, from the recent retrains' outcomes.
-
-        Doubles with each full retrain in a row that did not beat the champion and halves
-        with each that did (exponential back-off), between 2 and ``probe_max``: retrains
-        are spent where they pay off.
-
-        >>> p = LabelledPolicy(probe_every=4)
-        >>> p.probe_interval([]), p.probe_interval([False, False]), p.probe_interval([False, True])
-        (4, 16, 2)
-        """
-        if self.probe_every is None:
-            return self.probe_max
-        outcomes = [bool(x) for x in retrains]
-        k = 0
-        if outcomes:
-            last = outcomes[-1]
-            for x in reversed(outcomes):
-                if x != last:
-                    break
-                k += -1 if last else 1
-        return int(min(self.probe_max, max(2, self.probe_every * 2.0**k)))
+    def decide(self, report: Any, *, override: str = "auto") -> Decision:
+        """The action for the labelled batch's drift report (step 2)."""
+        return (self.rules or labelled_policy()).decide(report, override=override, has_labels=True)
 
     # -- 3. training data -------------------------------------------------------------
 

@@ -7,14 +7,16 @@ Driftline policy therefore trains a small set of candidates for the action and l
 pooled hold-out (:func:`~driftline.training.evidence.gate_split`) choose — a validation-set
 model selection (Hastie, Tibshirani & Friedman, 2009, section 7.2) before the gate:
 
-1. candidates (:func:`candidates`): a fine-tune of the champion on the newest
-   ``fine_tune_window`` batch(es); with ``fine_tune_rows`` also one on the newest batches
-   that hold that many labelled rows (when that is more batches); for a ``full_retrain``
-   action also the full retrain on the retrain window;
-2. the fine-tune with the higher mean score on the pool is kept (ties: the shorter window);
-3. the full retrain replaces it only when it is *significantly* better there (paired
-   bootstrap, superiority at ``gate_alpha``): a fresh model must beat the updated lineage,
-   not only the stale champion, and a retrain discards what the lineage remembers;
+1. candidates (:func:`candidates`): the fine-tune of the champion on the newest batches
+   that hold ``fine_tune_rows`` labelled rows
+   (:meth:`~driftline.training.LabelledPolicy.fine_tune_batches`); for a ``full_retrain``
+   action, with ``retrain_alternative``, also the full retrain on the retrain window;
+2. (no step: one fine-tune candidate);
+3. the full retrain replaces the fine-tune only when it is better on the pool
+   (``retrain_test="superiority"``: *significantly* better, paired bootstrap at
+   ``gate_alpha``; ``"mean"``: any higher mean): a fresh model must beat the updated
+   lineage, not only the stale champion, and a retrain discards what the lineage
+   remembers;
 4. the chosen candidate then goes to the gate against the champion on the same pool (the
    selection makes the gate slightly optimistic for the chosen candidate; the gate's
    not-worse test is lenient by design and the after-promotion check of the backtest
@@ -62,12 +64,7 @@ def candidates(
     out: list[Candidate] = []
     tunable = spec.supports_fine_tune and has_champion
     if tunable and (action == "fine_tune" or policy.retrain_alternative):
-        short = min(policy.fine_tune_window, max(1, len(train)))
-        wide = policy.fine_tune_batches(train)
-        if policy.fine_tune_race or wide == short:
-            out.append(Candidate("fine_tune", short))
-        if wide > short:
-            out.append(Candidate("fine_tune", wide))
+        out.append(Candidate("fine_tune", policy.fine_tune_batches(train)))
     if action == "full_retrain" or not out:  # an estimator without partial_fit retrains
         out.append(Candidate("full_retrain", window))
     return out
@@ -81,12 +78,19 @@ def train_candidate(
     *,
     epochs: int,
     threads: int | None = None,
+    half_life: float | None = None,
 ) -> TrainResult:
-    """Train one :class:`Candidate` on the training batches (oldest first)."""
-    window = Window.last(candidate.batches)
+    """Train one :class:`Candidate` on the training batches (oldest first).
+
+    A fine-tune over several batches weights them by recency with ``half_life`` batches
+    (:class:`~driftline.training.window.Window`), when given.
+    """
     if candidate.strategy == "fine_tune":
+        window = Window.last(
+            candidate.batches, half_life=half_life if candidate.batches > 1 else None
+        )
         return FineTune(window, epochs, threads).train(spec, list(train), champion=champion)
-    return FullRetrain(window, threads).train(spec, list(train))
+    return FullRetrain(Window.last(candidate.batches), threads).train(spec, list(train))
 
 
 def select(
@@ -137,7 +141,15 @@ def train_and_select(
     """Train the candidates of ``action``, choose one; its CPU seconds are all candidates'."""
     planned = candidates(policy, action, train, spec, window, champion is not None)
     results = [
-        train_candidate(c, spec, train, champion, epochs=policy.fine_tune_epochs, threads=threads)
+        train_candidate(
+            c,
+            spec,
+            train,
+            champion,
+            epochs=policy.fine_tune_epochs,
+            threads=threads,
+            half_life=policy.fine_tune_half_life,
+        )
         for c in planned
     ]
     chosen, record = select(policy, results, holdout, spec)

@@ -34,8 +34,6 @@ def test_candidates_per_action():
         Candidate("fine_tune", 3),
         Candidate("full_retrain", 8),
     ]
-    race = LabelledPolicy(fine_tune_rows=250, fine_tune_race=True)
-    assert [c.batches for c in candidates(race, "fine_tune", train, SPEC, 8)] == [1, 3]
     # no champion or no partial_fit: a full retrain only
     assert candidates(wide, "full_retrain", train, SPEC, 8, has_champion=False) == [
         Candidate("full_retrain", 8)
