@@ -321,7 +321,9 @@ class LabelledPolicy:
     """The Driftline policy for a batch with labels: concept check, rules, training, gate.
 
     One object carries every default the training DAG and the backtest share, so that
-    production and the policy suite (``driftline bench-policies``) run the same code:
+    production (``driftline.flow``) and the policy suite (``driftline bench-policies``)
+    run the same code. The defaults were chosen on the suite (nine streams x three label
+    regimes, ``benchmarks/policy_variants.py``; ``docs/backtest.md``):
 
     1. **concept check** (:meth:`concept_check`): the champion's per-row outcomes on the
        newly labelled rows against its *reference performance*, its outcomes on labelled
@@ -329,22 +331,31 @@ class LabelledPolicy:
        one; a model promoted because it did well on its hold-out scores too well there).
        ``performance_drop``: :class:`~driftline.drift.PerformanceDrop` (one-sided
        two-proportion z-test, floor ``concept_floor`` accuracy points; for regression a
-       paired-free bootstrap of the MAE with the floor as a fraction of the reference
-       MAE); ``adwin`` / ``ddm`` stream the reference errors then the new ones through
+       bootstrap of the MAE drop with the floor as a fraction of the reference MAE);
+       ``adwin`` / ``ddm`` stream the reference errors then the new ones through
        :class:`~driftline.drift.ADWIN` (Bifet & Gavaldà, 2007) / :class:`~driftline.drift.DDM`
-       (Gama et al., 2004) and count only a rise of the error;
-    2. **rules** (:attr:`rules`, default :func:`labelled_policy`) on the drift report;
-    3. **training data** (:meth:`split`): labelled rows only; every run leaves out the
-       hold-out slices of the newest ``gate_batches`` batches
-       (:func:`driftline.training.evidence.gate_split`); a fine-tune learns from the
-       newest ``fine_tune_window`` batches, a full retrain from the newest ``window``,
-       or, after a concept alarm on which the champion did worse than an uninformed
-       predictor, only from the batches since the alarm (``concept_window="auto"``; as
-       DDM rebuilds from the examples since the change, Gama et al., 2004);
-    4. **gate** (:meth:`gate`): the pooled hold-out slices since the alarm; a challenger
-       trained on fresher data is promoted unless it is significantly worse
-       (``gate_test="not_worse"``); a model iteration (new spec, same data) must be
-       significantly better (``superiority``).
+       (Gama et al., 2004) and count only a rise of the error. A run of alarms is a
+       drift episode (:meth:`episode`);
+    2. **rules** (:attr:`rules`, default :func:`labelled_policy`): new labels are new
+       information, so every labelled batch updates the model (``fine_tune``, also when
+       nothing drifted); a concept alarm proposes a ``full_retrain``;
+    3. **training** (:mod:`driftline.training.selection`): labelled rows only, and every
+       run leaves out the hold-out slices of the newest ``gate_batches`` batches
+       (:func:`driftline.training.evidence.gate_split`). A fine-tune continues the
+       champion on the newest batches holding ``fine_tune_rows`` labelled rows
+       (:meth:`fine_tune_batches`), weighted by recency with a half-life of
+       ``fine_tune_half_life`` batches (experience replay that still follows the newest
+       data; Klinkenberg, 2004). A full retrain learns from the newest ``window`` batches
+       (after an alarm on which the champion did worse than an uninformed predictor: the
+       batches since the alarm, ``concept_window="auto"``, as DDM rebuilds from the
+       examples since the change); with ``retrain_alternative`` it is trained beside the
+       fine-tune and kept only when it is significantly better on the pooled hold-out
+       (``retrain_test``), otherwise the fine-tuned lineage goes on;
+    4. **gate** (:meth:`gate`): champion and challenger on the pooled hold-out slices since
+       the episode's change point; a challenger trained on fresher data is promoted
+       unless it is significantly worse (``gate_test="not_worse"``, paired bootstrap at
+       ``gate_alpha``); a model iteration (new spec, same data) or a label-free
+       correction must be significantly better (``superiority``).
 
     Parameters
     ----------
@@ -362,7 +373,7 @@ class LabelledPolicy:
         Window of a concept-triggered retrain (step 3; ``window``: always ``window``
         batches; ``since_drift``: always the batches since the alarm).
     fine_tune_window, fine_tune_epochs : int
-        Batches a fine-tune learns from, and its ``partial_fit`` passes.
+        Fewest batches a fine-tune learns from, and its ``partial_fit`` passes.
     holdout_fraction : float
         Newest fraction of each batch's labelled rows kept for the gate.
     gate_batches : int
@@ -372,9 +383,19 @@ class LabelledPolicy:
     gate_margin, gate_alpha : float
         Margin (accuracy points; regression: fraction of the champion's MAE) and level.
     gate_min_rows : int
-        Smallest pooled hold-out on which a promotion may be decided.
+        Smallest pooled hold-out on which the gate tests (below it, each test keeps its
+        burden of proof: not-worse promotes, the others do not).
     seed : int
-        Seed of the bootstrap in the concept test and the gate.
+        Seed of the bootstrap in the concept test, the selection and the gate.
+    fine_tune_rows : int or None
+        Labelled rows a fine-tune replays at least (older batches are added, up to
+        ``window``; ``None``: ``fine_tune_window`` batches).
+    fine_tune_half_life : float or None
+        Recency half-life (batches) of a fine-tune over several batches (``None``: equal).
+    retrain_alternative : bool
+        Train the fine-tune beside a full retrain and keep the better (step 3).
+    retrain_test : {"superiority", "mean"}
+        When the full retrain wins: significantly better, or any higher mean score.
     """
 
     rules: Policy | None = None
@@ -385,16 +406,16 @@ class LabelledPolicy:
     concept_window: str = "auto"
     fine_tune_window: int = 1
     fine_tune_epochs: int = 10
-    holdout_fraction: float = 0.2
-    gate_batches: int = 4
+    holdout_fraction: float = 0.1
+    gate_batches: int = 6
     gate_test: str = "not_worse"
     gate_margin: float = 0.0
     gate_alpha: float = 0.05
     gate_min_rows: int = 30
     seed: int = 0
-    fine_tune_rows: int | None = None
-    fine_tune_half_life: float | None = None
-    retrain_alternative: bool = False
+    fine_tune_rows: int | None = 600
+    fine_tune_half_life: float | None = 1.0
+    retrain_alternative: bool = True
     retrain_test: str = "superiority"
 
     def validate(self) -> None:

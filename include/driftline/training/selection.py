@@ -120,7 +120,8 @@ def select(
     if retrain and tunes:
         test = gate.compare(y, outputs[chosen], outputs[retrain[0]])
         won = bool(test.diff > 0 and (policy.retrain_test == "mean" or test.ci_low > 0))
-        record["retrain_vs_fine_tune"] = {"diff": test.diff, "ci_low": test.ci_low}
+        ci_low = test.ci_low if test.ci_low == test.ci_low else None  # NaN: too few rows
+        record["retrain_vs_fine_tune"] = {"diff": test.diff, "ci_low": ci_low}
         if won:
             chosen = retrain[0]
     record.update(chosen=labels[chosen], won=won)

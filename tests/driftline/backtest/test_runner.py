@@ -66,7 +66,10 @@ def test_another_seed_changes_the_models(stream, small_config):
 
 def test_periodic_at_driftlines_number_of_retrains_is_added(stream, small_config):
     df = stream(12, 300, flip_at=6, seed=3)
-    cfg = small_config(["driftline"], batch_size=300, match_periodic=True)
+    options = {"retrain_alternative": False}  # every concept alarm trains a full retrain
+    cfg = small_config(
+        ["driftline"], batch_size=300, match_periodic=True, driftline_options=options
+    )
     result = run_backtest(df, cfg)
     n_retrains = result.run("driftline").count("full_retrain")
     assert n_retrains >= 1
@@ -118,7 +121,10 @@ def test_policy_names():
     assert parse_policy("periodic:3") == ("periodic", 3)
     cfg = BacktestConfig(target="y", batch_size=10, period=5)
     assert make_policy("periodic", cfg).label == "periodic (every 5)"
-    assert make_policy("driftline", cfg).holdout_fraction == 0.2
+    from driftline.training import LabelledPolicy
+
+    assert make_policy("driftline", cfg).holdout_fraction == LabelledPolicy().holdout_fraction
+    assert make_policy("driftline", cfg).labelled == LabelledPolicy()
     for bad in ("sometimes", "always:2", "periodic:0", "periodic:x"):
         with pytest.raises(ConfigError):
             parse_policy(bad)

@@ -25,9 +25,14 @@ def frames(n_batches, rows=300, flip_at=None, seed=0):
 
 def test_candidates_per_action():
     train = frames(5, rows=100)
-    lp = LabelledPolicy()
+    lp = LabelledPolicy(fine_tune_rows=None, retrain_alternative=False)
     assert candidates(lp, "fine_tune", train, SPEC, 8) == [Candidate("fine_tune", 1)]
     assert candidates(lp, "full_retrain", train, SPEC, 8) == [Candidate("full_retrain", 8)]
+    # the defaults: replay 600 labelled rows (5 batches of 100), retrain beside the fine-tune
+    assert candidates(LabelledPolicy(), "full_retrain", train, SPEC, 8) == [
+        Candidate("fine_tune", 5),
+        Candidate("full_retrain", 8),
+    ]
     wide = LabelledPolicy(fine_tune_rows=250, retrain_alternative=True)
     assert candidates(wide, "fine_tune", train, SPEC, 8) == [Candidate("fine_tune", 3)]
     assert candidates(wide, "full_retrain", train, SPEC, 8) == [
@@ -47,7 +52,7 @@ def test_after_a_concept_change_the_retrain_beats_the_fine_tune_and_is_chosen():
     mlp = ModelSpec("classification", "y", numeric=("x1", "x2"), estimator="mlp")
     hist = frames(6, flip_at=5)
     champion = FullRetrain().train(mlp, hist[:4]).model
-    lp = LabelledPolicy(retrain_alternative=True, fine_tune_epochs=1)
+    lp = LabelledPolicy(fine_tune_rows=None, fine_tune_epochs=1)
     split = gate_split(hist, target="y", fraction=0.2, batches=2, since="b5")
     chosen, record = train_and_select(
         lp, "full_retrain", mlp, split.train, champion, split.holdout, window=1
