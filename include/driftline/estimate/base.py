@@ -27,6 +27,7 @@ neither the estimate nor its band mean anything (``docs/estimation.md``).
 
 from __future__ import annotations
 
+import functools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
@@ -220,7 +221,7 @@ class PerformanceEstimator(ABC):
         current = current.without_labels()
         self._check(current, reference=False)
         rng = np.random.default_rng([self.seed, current.n])
-        z = float(_normal_quantile(0.5 + self.confidence / 2))
+        z = _normal_quantile(0.5 + self.confidence / 2)
         out = {}
         for metric, (value, sd_batch) in self._estimate(current, rng).items():
             sd = math.hypot(sd_batch, self.reference_sd.get(metric, 0.0))
@@ -285,10 +286,11 @@ def nan_sd(values: np.ndarray) -> float:
     return float(finite.std(ddof=1)) if len(finite) > 1 else 0.0
 
 
+@functools.lru_cache(maxsize=16)
 def _normal_quantile(p: float) -> float:
-    from scipy.stats import norm
+    from scipy.special import ndtri
 
-    return float(norm.ppf(p))
+    return float(ndtri(p))
 
 
 def _is_int(value: Any) -> bool:

@@ -25,8 +25,10 @@ Note on label shift: strictly, a new prior changes ``p(y | x)`` too (Saerens et 
 2002), so CBPE with the reference calibration is biased under a large label shift; the
 bias is small when the classes are well separated, and grows with their overlap.
 
-The band's batch part draws the labels from the calibrated probabilities ``n_draws``
-times and takes the spread of each realized metric (:mod:`driftline.estimate.base`).
+The band's batch part is the spread of each realized metric when the labels are drawn
+from the calibrated probabilities (:mod:`driftline.estimate.base`): analytic for a binary
+model (:func:`~driftline.estimate.metrics.binary_sd`: exact for accuracy, delta method for
+F1 and ROC AUC), from ``n_draws`` label draws for more classes.
 
 >>> rng = np.random.default_rng(0)
 >>> def draw(n, shift):
@@ -175,9 +177,12 @@ class CBPE(PerformanceEstimator):
             "f1": lambda: m.expected_f1(q, pred),
             "roc_auc": lambda: m.expected_roc_auc(q, current.proba),
         }
-        draws = m.sample_codes(q, self.n_draws, rng)
-        spread = self._metrics(draws, pred, current.proba)
-        return {k: (point[k](), nan_sd(spread[k])) for k in self.metrics}
+        if len(self.classes) == 2:  # analytic spread (metrics.binary_sd)
+            sd = m.binary_sd(q[:, 1], pred, current.proba[:, 1])
+        else:  # labels drawn from the calibrated probabilities
+            draws = m.sample_codes(q, self.n_draws, rng)
+            sd = {k: nan_sd(v) for k, v in self._metrics(draws, pred, current.proba).items()}
+        return {k: (point[k](), sd[k]) for k in self.metrics}
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -220,6 +225,7 @@ class CBPE(PerformanceEstimator):
             codes = np.full(len(values), -1)
         if (codes < 0).any():
             bad = values[codes < 0][0]
+            bad = bad.item() if isinstance(bad, np.generic) else bad
             raise DataError(
                 fail(f"{what} {bad!r} is not one of the classes {list(classes)}", "fix the rows")
             )

@@ -70,8 +70,8 @@ class DLE(PerformanceEstimator):
     def __init__(
         self,
         *,
-        max_iter: int = 60,
-        learning_rate: float = 0.1,
+        max_iter: int = 40,
+        learning_rate: float = 0.15,
         max_leaf_nodes: int = 8,
         min_samples_leaf: int = 20,
         metrics: Sequence[str] | None = None,
@@ -179,20 +179,24 @@ class DLE(PerformanceEstimator):
     def _design(self, scored: Scored) -> tuple[np.ndarray, np.ndarray]:
         """Features (categories as codes of the reference's levels) and the prediction."""
         assert scored.features is not None
-        columns, categorical = [], []
-        for c in self.columns:
-            values = scored.features[c]
+        frame = scored.features
+        X = np.empty((len(frame), len(self.columns) + 1), dtype=np.float64)
+        numeric = [i for i, c in enumerate(self.columns) if c not in self._categories]
+        if numeric:
+            block = frame[[self.columns[i] for i in numeric]]
+            try:
+                X[:, numeric] = block.to_numpy(dtype=np.float64)
+            except (TypeError, ValueError):
+                X[:, numeric] = block.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+        categorical = np.zeros(X.shape[1], dtype=bool)
+        for i, c in enumerate(self.columns):
             if c in self._categories:
-                codes = self._categories[c].get_indexer(values).astype(np.float64)
+                codes = self._categories[c].get_indexer(frame[c]).astype(np.float64)
                 codes[codes < 0] = np.nan  # a level the hold-out never had: missing
-                columns.append(codes)
-                categorical.append(len(self._categories[c]) <= _MAX_CATEGORIES)
-            else:
-                columns.append(pd.to_numeric(values, errors="coerce").to_numpy(np.float64))
-                categorical.append(False)
-        columns.append(np.asarray(scored.predictions, dtype=np.float64))
-        categorical.append(False)
-        return np.column_stack(columns), np.asarray(categorical)
+                X[:, i] = codes
+                categorical[i] = len(self._categories[c]) <= _MAX_CATEGORIES
+        X[:, -1] = np.asarray(scored.predictions, dtype=np.float64)
+        return X, categorical
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
         return np.maximum(self._nanny.predict(X), 0.0)
