@@ -168,9 +168,9 @@ class EstimatedDropPolicy(DriftTriggered):
         adapted = self._adapt(champion, X)
         promote, gate = False, None
         if adapted.accepted and adapted.holdout is not None:
-            result = BootstrapGate(alpha=self.labelled.alpha, seed=self.labelled.seed).evaluate(
-                champion.model, adapted.model, adapted.holdout, spec
-            )
+            metric = "accuracy" if spec.task == "classification" else "mae"
+            gate_ = BootstrapGate(metric=metric, alpha=self.labelled.alpha, seed=self.labelled.seed)
+            result = gate_.evaluate(champion.model, adapted.model, adapted.holdout, spec)
             promote, gate = result.promote, result.to_dict()
         if promote:
             self.champion = Champion(
