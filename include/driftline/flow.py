@@ -318,6 +318,22 @@ def check_drift(
                 "reference_mae": float(ref_err.mean()) if len(ref_err) else None,
             }
         perf.update({"n_labels": len(rows), "n_reference": int(len(y_ref))})
+    # -- issue 17: no labelled row: estimate the champion's performance (driftline.estimate)
+    estimated: dict[str, Any] = {}
+    if not len(rows):
+        from driftline.estimate import estimate_unlabelled
+
+        estimated = estimate_unlabelled(
+            ref.batch_id,
+            frame,
+            model=model,
+            champion=champion,
+            contract=contract,
+            settings=s,
+            predictions=preds,
+            proba=proba,
+        )
+    # -- end issue 17
     floors = (
         {}
         if effect_floor is None
@@ -369,6 +385,7 @@ def check_drift(
         "max_effect": report.max_effect,
         "drifted_columns": list(report.drifted_columns),
         "performance": perf,
+        "estimated_performance": estimated,
         "episode": episode,
         "report_uri": json_uri,
         "html_uri": html_uri,
@@ -415,6 +432,10 @@ def decide(
     else:
         decision = Policy().decide(report, override=override, has_labels=False)
     out = decision.to_dict()
+    if not has_labels:  # issue 17: DRIFTLINE_ESTIMATED_DROP_ACTION (driftline.estimate.drop)
+        from driftline.estimate import apply_to_decision
+
+        out = apply_to_decision(out, drift.get("estimated_performance"), s.estimated_drop_action)
     if has_labels:
         found = drift.get("episode") or {}
         episode = Episode(

@@ -29,6 +29,20 @@ Environment variable               Meaning                                     D
 ``DRIFTLINE_TRAIN_WINDOW``         batches a full retrain learns from          ``8``
 =================================  ==========================================  ===========================
 
+Estimated performance of batches without labels (:mod:`driftline.estimate`,
+``docs/estimation.md``):
+
+=====================================  ===================================================
+Environment variable                   Meaning (default)
+=====================================  ===================================================
+``DRIFTLINE_ESTIMATED_DROP_ACTION``    what an estimated drop does: ``none`` (default:
+                                       recorded and charted only), ``alert``, or a
+                                       label-free action (``recalibrate_priors``,
+                                       ``reweight_retrain``) taken only on a drop
+``DRIFTLINE_ESTIMATED_DROP_FLOOR``     drop that counts, as a fraction of the champion's
+                                       hold-out metric (``0.05``)
+=====================================  ===================================================
+
 The Driftline policy's other defaults (gate, hold-out, concept test) are those of
 :class:`driftline.training.LabelledPolicy`, chosen on the policy suite
 (``driftline bench-policies``); :meth:`Settings.labelled_policy` gives the policy the
@@ -45,6 +59,8 @@ from pathlib import Path
 from driftline.errors import ConfigError, fail
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+#: What an estimated performance drop on a batch without labels does (docs/estimation.md).
+ESTIMATED_DROP_ACTIONS = ("none", "alert", "recalibrate_priors", "reweight_retrain")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -55,6 +71,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(fail(f"{name}={raw!r} is not an integer", "set it to a number")) from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(fail(f"{name}={raw!r} is not a number", "set e.g. 0.05")) from None
 
 
 @dataclass(frozen=True)
@@ -86,6 +112,8 @@ class Settings:
     max_batch_bytes: int = 256 * 2**20
     serve_port: int = 5050
     train_window: int = 8
+    estimated_drop_action: str = "none"
+    estimated_drop_floor: float = 0.05
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -115,6 +143,8 @@ class Settings:
             max_batch_bytes=_int(env, "DRIFTLINE_MAX_BATCH_BYTES", 256 * 2**20),
             serve_port=_int(env, "DRIFTLINE_SERVE_PORT", 5050),
             train_window=_int(env, "DRIFTLINE_TRAIN_WINDOW", 8),
+            estimated_drop_action=env.get("DRIFTLINE_ESTIMATED_DROP_ACTION") or "none",
+            estimated_drop_floor=_float(env, "DRIFTLINE_ESTIMATED_DROP_FLOOR", 0.05),
         )
         settings.validate()
         return settings
@@ -134,6 +164,20 @@ class Settings:
         if self.train_window < 1:
             raise ConfigError(
                 fail("DRIFTLINE_TRAIN_WINDOW must be at least 1", "set a number of batches >= 1")
+            )
+        if self.estimated_drop_action not in ESTIMATED_DROP_ACTIONS:
+            raise ConfigError(
+                fail(
+                    f"DRIFTLINE_ESTIMATED_DROP_ACTION={self.estimated_drop_action!r}",
+                    f"use one of {list(ESTIMATED_DROP_ACTIONS)}",
+                )
+            )
+        if not 0.0 <= self.estimated_drop_floor < 1.0:
+            raise ConfigError(
+                fail(
+                    f"DRIFTLINE_ESTIMATED_DROP_FLOOR={self.estimated_drop_floor!r}",
+                    "use a fraction in [0, 1), e.g. 0.05",
+                )
             )
         if not self.landing_prefix.endswith("/"):
             raise ConfigError(fail(f"landing prefix {self.landing_prefix!r}", "end it with '/'"))

@@ -2,7 +2,8 @@
 
 Starts an isolated ``airflow standalone`` (``driftline.stack``) whose plugin reads a seeded
 monitoring database, logs in through the Airflow login form, opens the "Driftline"
-navigation entry, checks that the heatmap and the performance chart render, then opens the
+navigation entry, checks that the heatmap, the performance chart and the estimated vs
+realized performance chart render, then opens the
 trigger form of the continual-training DAG (``driftline_smoke`` when that DAG is not
 there), sets a Param, triggers, and sees the run in the UI. Screenshots go to
 ``test-artifacts/``. Needs ``/usr/bin/chromium`` (Debian package ``chromium``); no browser
@@ -19,7 +20,7 @@ import pytest
 
 from driftline.alerting import send_batch_alerts
 from driftline.monitoring import JsonLinesNotifier, Links, MonitoringStore
-from tests.driftline.monitoring.seed import seed_store
+from tests.driftline.monitoring.seed import seed_estimates, seed_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -42,6 +43,7 @@ def airflow_ui(tmp_path_factory):
     db = state / "monitoring.db"
     store = MonitoringStore(f"sqlite:///{db}")
     ids = seed_store(store)
+    seed_estimates(store, ids[-5:])  # scored before their labels arrived
     links = Links("http://127.0.0.1", "http://127.0.0.1:5000", "driftline")
     for batch_id in ids:
         send_batch_alerts(
@@ -114,15 +116,20 @@ def test_view_renders_charts_for_seeded_data(airflow_ui, page, artifacts_dir):
     frame = page.frame_locator("iframe[title=Driftline]")
     heat = frame.locator("#heatmap svg.chart")
     perf = frame.locator("#performance svg.chart")
+    est = frame.locator("#estimated svg.chart")
     heat.wait_for()
     perf.wait_for()
-    for chart in (heat, perf):
+    est.wait_for()
+    for chart in (heat, perf, est):
         box = chart.bounding_box()
         assert box is not None and box["width"] > 400 and box["height"] > 150, box
     heat_text = heat.text_content()
     assert ids[-1] in heat_text and "nswprice" in heat_text
     perf_text = perf.text_content()
     assert "accuracy" in perf_text and "promotion" in perf_text and "rollback" in perf_text
+    est_text = est.text_content()
+    assert "estimated accuracy" in est_text and "realized accuracy" in est_text
+    assert "alert floor" in est_text and ids[-1] in est_text
     assert frame.locator("#timeline a", has_text="Airflow run").count() == len(ids)
     assert frame.locator("#alerts li").count() > 0
     page.screenshot(path=str(artifacts_dir / "driftline_view_in_airflow.png"))

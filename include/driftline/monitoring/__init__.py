@@ -16,6 +16,7 @@ from driftline.monitoring.alerts import (
     AlertRule,
     BatchFacts,
     DriftDetected,
+    EstimatedPerformanceDrop,
     FailedRun,
     Finding,
     PerformanceBelowFloor,
@@ -27,7 +28,11 @@ from driftline.monitoring.alerts import (
     evaluate_rules,
     rules_from_env,
 )
-from driftline.monitoring.charts import drift_heatmap_svg, performance_svg
+from driftline.monitoring.charts import (
+    drift_heatmap_svg,
+    estimated_performance_svg,
+    performance_svg,
+)
 from driftline.monitoring.links import Links
 from driftline.monitoring.migrations import LATEST_VERSION, MIGRATIONS, Migration, migrate
 from driftline.monitoring.notifiers import (
@@ -57,6 +62,7 @@ __all__ = [
     "Delivery",
     "DriftDetected",
     "EmailNotifier",
+    "EstimatedPerformanceDrop",
     "FailedRun",
     "Finding",
     "JsonLinesNotifier",
@@ -73,6 +79,7 @@ __all__ = [
     "default_rules",
     "default_url",
     "drift_heatmap_svg",
+    "estimated_performance_svg",
     "evaluate_rules",
     "migrate",
     "notifiers_from_env",

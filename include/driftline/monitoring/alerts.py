@@ -50,6 +50,7 @@ class BatchFacts:
     decision: Mapping[str, Any] | None = None
     performance: Sequence[Mapping[str, Any]] = ()
     events: Sequence[Mapping[str, Any]] = ()
+    estimated: Sequence[Mapping[str, Any]] = ()
 
     @classmethod
     def load(cls, store: MonitoringStore, batch_id: str) -> BatchFacts:
@@ -64,6 +65,7 @@ class BatchFacts:
                 r for r in store.performance(role="champion") if r["batch_id"] == batch_id
             ),
             events=tuple(store.model_events(batch_id=batch_id)),
+            estimated=tuple(store.estimated_performance(batch_id=batch_id)),
         )
 
 
@@ -163,6 +165,71 @@ class PerformanceBelowFloor(AlertRule):
         return None
 
 
+class EstimatedPerformanceDrop(AlertRule):
+    """Fires when the champion's *estimated* ``metric`` on a batch without labels
+    (:mod:`driftline.estimate`) is below ``floor`` (above it for error metrics), or, with
+    ``relative_drop``, worse than its hold-out value by more than that fraction.
+
+    Parameters
+    ----------
+    metric, floor, higher_is_better
+        As :class:`PerformanceBelowFloor` (the same alert floor).
+    relative_drop : float or None
+        The estimated-drop floor (``DRIFTLINE_ESTIMATED_DROP_FLOOR`` when
+        ``DRIFTLINE_ESTIMATED_DROP_ACTION`` is not ``none``); ``None``: floor only.
+    """
+
+    name = "estimated_performance_drop"
+
+    def __init__(
+        self,
+        metric: str = "accuracy",
+        floor: float = 0.7,
+        higher_is_better: bool = True,
+        relative_drop: float | None = None,
+    ) -> None:
+        self.metric = metric
+        self.floor = floor
+        self.higher_is_better = higher_is_better
+        self.relative_drop = relative_drop
+
+    @property
+    def rule_name(self) -> str:
+        return f"estimated_{self.metric}_drop"
+
+    def _check(self, facts: BatchFacts) -> Finding | None:
+        for row in facts.estimated:
+            if row.get("metric") != self.metric or row.get("realized") is not None:
+                continue  # once labels arrived, the realized rule speaks
+            value, ref = float(row["value"]), row.get("reference_value")
+            sign = 1.0 if self.higher_is_better else -1.0
+            band = ""
+            if row.get("low") is not None and row.get("high") is not None:
+                band = f", band {float(row['low']):.3g}-{float(row['high']):.3g}"
+            what = (
+                f"batch {facts.batch_id}: estimated {self.metric} of champion "
+                f"v{row.get('model_version')} {value:.4g} ({row.get('method', '?')}{band}, "
+                "no labels yet)"
+            )
+            if sign * (value - self.floor) < 0:
+                word = "below the floor" if self.higher_is_better else "above the ceiling"
+                msg = f"{what} is {word} {self.floor:g}"
+            elif (
+                self.relative_drop is not None
+                and ref is not None
+                and sign * (value - float(ref)) < -self.relative_drop * abs(float(ref))
+            ):
+                change = 100.0 * abs(value - float(ref)) / abs(float(ref))
+                msg = (
+                    f"{what} is {change:.1f} % worse than its hold-out {float(ref):.4g} "
+                    f"(floor {100 * self.relative_drop:g} %)"
+                )
+            else:
+                continue
+            return Finding("warning", msg, {"model_version": row.get("model_version")})
+        return None
+
+
 class QuarantinedBatch(AlertRule):
     """Fires when the batch failed validation and was quarantined."""
 
@@ -229,13 +296,18 @@ class Rollback(_ModelEventRule):
 
 
 def default_rules(
-    metric: str = "accuracy", floor: float = 0.7, higher_is_better: bool = True
+    metric: str = "accuracy",
+    floor: float = 0.7,
+    higher_is_better: bool = True,
+    estimated_drop: float | None = None,
 ) -> tuple[AlertRule, ...]:
-    """The six standard rules (drift, performance floor, quarantine, failure, promotion,
-    rollback)."""
+    """The seven standard rules (drift, performance floor, estimated performance,
+    quarantine, failure, promotion, rollback); ``estimated_drop`` is the
+    ``relative_drop`` of :class:`EstimatedPerformanceDrop`."""
     return (
         DriftDetected(),
         PerformanceBelowFloor(metric, floor, higher_is_better),
+        EstimatedPerformanceDrop(metric, floor, higher_is_better, estimated_drop),
         QuarantinedBatch(),
         FailedRun(),
         Promotion(),
@@ -250,14 +322,20 @@ LOWER_IS_BETTER = ("mae", "rmse", "mse", "log_loss", "brier")
 def rules_from_env(env: Mapping[str, str] | None = None) -> tuple[AlertRule, ...]:
     """:func:`default_rules` with the metric and bound from ``DRIFTLINE_ALERT_METRIC``
     (default ``accuracy``) and ``DRIFTLINE_ALERT_FLOOR`` (default 0.7); ``mae``, ``rmse``
-    and other error metrics get a ceiling instead of a floor.
+    and other error metrics get a ceiling instead of a floor. With
+    ``DRIFTLINE_ESTIMATED_DROP_ACTION`` other than ``none`` the estimated-performance rule
+    also fires on a drop of ``DRIFTLINE_ESTIMATED_DROP_FLOOR`` below the hold-out.
 
     >>> [r.rule_name for r in rules_from_env({"DRIFTLINE_ALERT_METRIC": "rmse",
     ...                                       "DRIFTLINE_ALERT_FLOOR": "1.5"})][:2]
     ['drift_detected', 'rmse_above_ceiling']
     """
+    from driftline.settings import Settings
+
     metric, floor = alert_floor(env)
-    return default_rules(metric, floor, metric not in LOWER_IS_BETTER)
+    s = Settings.from_env(env)
+    drop = None if s.estimated_drop_action == "none" else s.estimated_drop_floor
+    return default_rules(metric, floor, metric not in LOWER_IS_BETTER, drop)
 
 
 def alert_floor(env: Mapping[str, str] | None = None) -> tuple[str, float]:

@@ -276,3 +276,142 @@ def performance_svg(
             handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9
         )
         return _to_svg(fig)
+
+
+def estimated_performance_svg(
+    estimated: Sequence[Mapping[str, Any]],
+    realized: Sequence[Mapping[str, Any]] = (),
+    floor: float | None = None,
+    floor_metric: str | None = None,
+    metric: str | None = None,
+) -> str:
+    """The champion's estimated metric per batch without labels (with its band) against the
+    realized metric once labels arrive, the hold-out value and the alert floor.
+
+    Parameters
+    ----------
+    estimated : sequence of dict
+        Rows of :meth:`MonitoringStore.estimated_performance` (``batch_id``, ``metric``,
+        ``value``, ``low``, ``high``, ``reference_value``, ``method``, ``received_at``).
+    realized : sequence of dict
+        Champion performance rows (:meth:`MonitoringStore.performance`), labelled batches.
+    floor : float, optional
+        The alert floor of ``floor_metric``, drawn when it is the charted metric.
+    metric : str, optional
+        Metric to chart (default: ``floor_metric`` when estimated, else the first one).
+
+    >>> est = [{"batch_id": "b2", "metric": "accuracy", "value": 0.74, "low": 0.7,
+    ...         "high": 0.78, "reference_value": 0.85, "method": "cbpe"}]
+    >>> real = [{"batch_id": "b1", "metric": "accuracy", "value": 0.84},
+    ...         {"batch_id": "b2", "metric": "accuracy", "value": 0.72}]
+    >>> svg = estimated_performance_svg(est, real, floor=0.7, floor_metric="accuracy")
+    >>> "estimated accuracy" in svg and "realized" in svg and "alert floor" in svg
+    True
+    """
+    metrics = list(dict.fromkeys(r["metric"] for r in estimated))
+    if not metrics:
+        return _message_svg(
+            "No batch without labels yet: estimates appear for batches that arrive unlabelled"
+        )
+    chosen = metric if metric in metrics else floor_metric if floor_metric in metrics else None
+    chosen = chosen or metrics[0]
+    est = [r for r in estimated if r["metric"] == chosen]
+    real = [r for r in realized if r["metric"] == chosen]
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    ids, _ = _batch_positions([*est, *real], ())
+    pos = {b: i for i, b in enumerate(ids)}
+    with rc_context(_STYLE):
+        fig = Figure(figsize=(min(20.0, max(10.0, 4.0 + 0.8 * len(ids))), 4.4))
+        ax = fig.add_subplot()
+        handles: list[Any] = []
+        pts = sorted((pos[r["batch_id"]], r) for r in est)
+        xs = [x for x, _ in pts]
+        ys = [float(r["value"]) for _, r in pts]
+        lows = [float(r["low"]) if r.get("low") is not None else float(r["value"]) for _, r in pts]
+        highs = [
+            float(r["high"]) if r.get("high") is not None else float(r["value"]) for _, r in pts
+        ]
+        color, real_color, ref_color = "#ea580c", "#0f766e", "#6b7280"
+        ax.vlines(xs, lows, highs, color=color, alpha=0.35, linewidth=7, zorder=2)
+        methods = ", ".join(sorted({str(r.get("method", "")).upper() for _, r in pts}))
+        (line,) = ax.plot(
+            xs,
+            ys,
+            marker="o",
+            markersize=5,
+            markerfacecolor="white",
+            linestyle=(0, (4, 2)),
+            linewidth=1.8,
+            color=color,
+            zorder=3,
+            label=f"estimated {chosen} ({methods}, no labels) with band",
+        )
+        handles.append(line)
+        rpts = sorted((pos[r["batch_id"]], float(r["value"])) for r in real)
+        if rpts:
+            (rline,) = ax.plot(
+                [p[0] for p in rpts],
+                [p[1] for p in rpts],
+                marker="o",
+                markersize=5,
+                linewidth=2,
+                color=real_color,
+                zorder=4,
+                label=f"realized {chosen} (labels)",
+            )
+            handles.append(rline)
+        refs = [
+            (x, r.get("reference_value")) for x, r in pts if r.get("reference_value") is not None
+        ]
+        if refs:
+            ax.plot(
+                [x for x, _ in refs],
+                [float(v) for _, v in refs],
+                marker="_",
+                markersize=16,
+                linestyle="none",
+                color=ref_color,
+                zorder=2,
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=ref_color,
+                    marker="_",
+                    markersize=16,
+                    linestyle="none",
+                    label="champion's hold-out",
+                )
+            )
+        values = [*ys, *lows, *highs, *(p[1] for p in rpts), *(float(v) for _, v in refs)]
+        if floor is not None and floor_metric == chosen:
+            ax.axhline(floor, color="#dc2626", linestyle=(0, (2, 2)), linewidth=1.2)
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color="#dc2626",
+                    linestyle=(0, (2, 2)),
+                    label=f"alert floor ({chosen} {floor:g})",
+                )
+            )
+            values.append(floor)
+        lo, hi = min(values), max(values)
+        pad = max(0.02, 0.08 * (hi - lo))
+        ax.set_ylim(lo - pad, hi + pad)
+        ax.set_xticks(range(len(ids)), [_short(b) for b in ids], rotation=45, ha="right")
+        ax.set_xlim(-0.5, max(len(ids) - 0.5, 0.5))
+        ax.grid(axis="y", color="#e5e7eb", linewidth=0.8)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.set_ylabel(f"champion {chosen}")
+        ax.set_xlabel("batch (oldest → newest)")
+        ax.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9
+        )
+        return _to_svg(fig)

@@ -89,11 +89,16 @@ def _v4(conn: Connection) -> None:
                 )
 
 
+def _v5(conn: Connection) -> None:
+    _create_missing(conn, "estimated_performance")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "batches, drift, decisions, predictions, performance, model events, alerts", _v1),
     Migration(2, "batch.champion_version and step durations", _v2),
     Migration(3, "model_event.iteration and live_traffic (online endpoint samples)", _v3),
     Migration(4, "prediction and live traffic summaries in one key set", _v4),
+    Migration(5, "estimated_performance (label-free estimates per batch)", _v5),
 )
 #: The schema version this release writes.
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -81,6 +81,7 @@ class Dashboard:
     generated_at: datetime
     n_batches_shown: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    estimated_svg: str = ""
 
 
 def _e(value: Any) -> str:
@@ -273,6 +274,18 @@ def _steps(d: Dashboard) -> str:
     )
 
 
+def _estimated(d: Dashboard) -> str:
+    if not d.estimated_svg:
+        return ""
+    return f"""<section id="estimated"><h2>Estimated vs realized performance</h2>
+<p class="caption">For a batch without labels the champion's metric is estimated from its
+calibrated probabilities (CBPE; a model of its errors, DLE, for regression) with a 95 %
+band, next to its value on its own hold-out; the realized value appears once the labels
+arrive. The estimate assumes the concept <i>p(y|x)</i> did not change: under concept drift
+it is not valid (see docs/estimation.md).</p>
+<div class="chart-wrap">{d.estimated_svg}</div></section>"""
+
+
 def render_dashboard(d: Dashboard) -> str:
     """The full HTML page."""
     api = escape(d.api_base)
@@ -297,6 +310,7 @@ Outlined cells with <b>*</b> drifted: corrected p-value below α and effect abov
 <p class="caption">Champion metrics per labelled batch; vertical markers show fine-tunes,
 full retrains, promotions, rollbacks and refused candidates.</p>
 <div class="chart-wrap">{d.performance_svg}</div></section>
+{_estimated(d)}
 <div class="two">
 <section id="latest-report"><h2>Latest drift report</h2>{_report(d)}</section>
 <div style="display:grid;gap:16px;align-content:start;min-width:0">

@@ -180,6 +180,36 @@ class StoreReads(StoreEngine):
         where = {"metric": metric, "model_version": model_version, "role": role}
         return self._batch_rows(t, where, [t.c.metric], last)
 
+    def estimated_performance(
+        self,
+        metric: str | None = None,
+        model_version: str | None = None,
+        batch_id: str | None = None,
+        last: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Estimated metrics of batches without labels, batch order, each with ``realized``
+        (and ``n_labels``): the champion ``performance`` row of the same batch, model
+        version and metric once labels arrived, else ``None``."""
+        t = s.estimated_performance
+        where = {"metric": metric, "model_version": model_version, "batch_id": batch_id}
+        rows = self._batch_rows(t, where, [t.c.metric], last)
+        if not rows:
+            return rows
+        p = s.performance
+        ids = sorted({r["batch_id"] for r in rows})
+        q = select(p.c.batch_id, p.c.model_version, p.c.metric, p.c.value, p.c.n_labels).where(
+            p.c.batch_id.in_(ids), p.c.role == "champion"
+        )
+        with self.engine.connect() as conn:
+            realized = {
+                (r.batch_id, r.model_version, r.metric): (r.value, r.n_labels)
+                for r in conn.execute(q)
+            }
+        for r in rows:
+            value, n = realized.get((r["batch_id"], r["model_version"], r["metric"]), (None, None))
+            r["realized"], r["n_labels"] = value, n
+        return rows
+
     def model_events(
         self, kind: str | None = None, batch_id: str | None = None
     ) -> list[dict[str, Any]]:

@@ -7,7 +7,10 @@ performance metrics once labels arrive (``performance``), the duration of each p
 step (``step``) and the alerts sent (``alert``). ``model_event`` records fine-tunes,
 retrains, promotions, rollbacks and refusals, each labelled a ``data`` or ``model``
 iteration (``iteration``). ``live_traffic`` holds one row per sample of the online
-endpoint's requests written to S3 (rows seen and sampled, prediction statistics). Every table has a natural unique key so that
+endpoint's requests written to S3 (rows seen and sampled, prediction statistics).
+``estimated_performance`` holds the champion's estimated metrics on a batch without
+labels (:mod:`driftline.estimate`: estimate, band, hold-out value); its realized value is
+the ``performance`` row of the same batch, version and metric once labels arrive. Every table has a natural unique key so that
 a retried Airflow task overwrites its own rows instead of adding new ones.
 
 The schema is created and upgraded by :mod:`driftline.monitoring.migrations`; the tables
@@ -184,6 +187,25 @@ live_traffic = Table(  # added in schema version 3
     Column("rows_sampled", Integer, nullable=False),
     Column("stats", JSON, nullable=False),
     Index("ix_live_traffic_ended_at", "ended_at"),
+)
+
+estimated_performance = Table(  # added in schema version 5
+    "estimated_performance",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch_id", String(_ID), nullable=False),
+    Column("model_version", String(_ID), nullable=False),
+    Column("metric", String(80), nullable=False),
+    Column("method", String(40), nullable=False),
+    Column("value", Float, nullable=False),
+    Column("low", Float),
+    Column("high", Float),
+    Column("confidence", Float),
+    Column("n_rows", Integer),
+    Column("reference_value", Float),
+    Column("n_reference", Integer),
+    Column("recorded_at", _utc(), nullable=False),
+    UniqueConstraint("batch_id", "model_version", "metric", name="uq_estimated_performance"),
 )
 
 alert = Table(

@@ -23,6 +23,14 @@ Query methods return JSON-ready ``dict`` rows (datetimes as timezone-aware ``dat
 [('b1', 'validated', 500)]
 >>> store.decisions()[0]["action"], store.drift(column="x")[0]["effect_size"]
 ('full_retrain', 0.4)
+>>> store.record_estimated_performance("b2", "3", [{"metric": "accuracy", "value": 0.74,
+...     "low": 0.70, "high": 0.78, "n": 400, "method": "cbpe", "reference_value": 0.85}])
+1
+>>> store.estimated_performance()[0]["realized"] is None    # no labels yet
+True
+>>> store.record_performance("b2", "3", {"accuracy": 0.72})  # they arrive
+>>> [(r["value"], r["realized"]) for r in store.estimated_performance()]
+[(0.74, 0.72)]
 """
 
 from __future__ import annotations

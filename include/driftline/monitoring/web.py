@@ -18,6 +18,8 @@ Routes (relative to where the app is mounted, ``/driftline`` in Airflow):
 ``GET /api/drift/reports``         the drift verdict of every batch (``last``)
 ``GET /api/drift/latest``          the latest drift report (``batch_id`` for another one)
 ``GET /api/performance``           metrics (``metric``, ``model_version``, ``role``, ``last``)
+``GET /api/estimated-performance`` estimates without labels, with the realized value
+                                   (``metric``, ``model_version``, ``batch_id``, ``last``)
 ``GET /api/predictions``           prediction distributions (``batch_id``, ``last``)
 ``GET /api/decisions``             the decision timeline with links (``last``)
 ``GET /api/model-events``          fine-tunes, retrains, promotions, rollbacks (``kind``)
@@ -26,6 +28,7 @@ Routes (relative to where the app is mounted, ``/driftline`` in Airflow):
 ``GET /api/openapi.json``          the OpenAPI document of these routes
 ``GET /charts/heatmap.svg``        the drift heatmap alone (``last``)
 ``GET /charts/performance.svg``    the performance chart alone (``last``)
+``GET /charts/estimated.svg``      estimated vs realized performance alone (``last``)
 ``GET /datadocs/{batch_id}/{path}`` the batch's Great Expectations Data Docs (local or S3)
 ``GET /icon.svg``                  the navigation icon
 =================================  =======================================================
@@ -137,6 +140,26 @@ class PerformanceOut(_Row):
     received_at: datetime
 
 
+class EstimatedPerformanceOut(_Row):
+    """One estimated metric of one model on a batch without labels (and its realized value)."""
+
+    batch_id: str
+    model_version: str
+    metric: str
+    method: str
+    value: float
+    low: float | None = None
+    high: float | None = None
+    confidence: float | None = None
+    n_rows: int | None = None
+    reference_value: float | None = None
+    n_reference: int | None = None
+    realized: float | None = None
+    n_labels: int | None = None
+    recorded_at: datetime
+    received_at: datetime
+
+
 class PredictionOut(_Row):
     """Prediction distribution of one model on one batch."""
 
@@ -225,6 +248,7 @@ class BatchDetailOut(_Row):
     decision: DecisionOut | None = None
     predictions: list[PredictionOut]
     performance: list[PerformanceOut]
+    estimated_performance: list[EstimatedPerformanceOut] = []
     model_events: list[ModelEventOut]
     steps: list[StepOut]
     alerts: list[AlertOut]
@@ -326,6 +350,9 @@ def create_app(
                 floor=bound if _has_metric(perf, metric) else None,
                 floor_metric=metric,
             ),
+            estimated_svg=charts.estimated_performance_svg(
+                st.estimated_performance(last=last), perf, floor=bound, floor_metric=metric
+            ),
             report=st.drift_report(),
             decisions=st.decisions(last=last),
             alerts=st.alerts(last=8),
@@ -352,6 +379,18 @@ def create_app(
             perf,
             _events_in(st, perf),
             floor=bound if _has_metric(perf, metric) else None,
+            floor_metric=metric,
+        )
+        return Response(svg, media_type="image/svg+xml", headers=_NO_CACHE)
+
+    @app.get("/charts/estimated.svg", summary="Estimated vs realized performance chart (SVG)")
+    def estimated_chart(last: Last = last) -> Response:
+        st = get_store()
+        metric, bound = floor if floor else (None, None)
+        svg = charts.estimated_performance_svg(
+            st.estimated_performance(last=last),
+            st.performance(role="champion", last=last),
+            floor=bound,
             floor_metric=metric,
         )
         return Response(svg, media_type="image/svg+xml", headers=_NO_CACHE)
@@ -440,6 +479,7 @@ def create_app(
             "decision": decision,
             "predictions": st.predictions(batch_id=batch_id),
             "performance": [r for r in st.performance() if r["batch_id"] == batch_id],
+            "estimated_performance": st.estimated_performance(batch_id=batch_id),
             "model_events": st.model_events(batch_id=batch_id),
             "steps": st.steps(batch_id=batch_id),
             "alerts": st.alerts(batch_id=batch_id),
@@ -479,6 +519,21 @@ def create_app(
     ) -> list[dict[str, Any]]:
         return get_store().performance(
             metric=metric, model_version=model_version, role=role, last=last
+        )
+
+    @app.get(
+        "/api/estimated-performance",
+        response_model=list[EstimatedPerformanceOut],
+        summary="Estimated metrics of batches without labels, with the realized value",
+    )
+    def estimated_performance(
+        metric: str | None = None,
+        model_version: str | None = None,
+        batch_id: str | None = None,
+        last: Last | None = None,
+    ) -> list[dict[str, Any]]:
+        return get_store().estimated_performance(
+            metric=metric, model_version=model_version, batch_id=batch_id, last=last
         )
 
     @app.get(

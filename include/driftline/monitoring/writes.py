@@ -354,6 +354,50 @@ class StoreWrites(StoreEngine):
                     ("batch_id", "model_version", "metric"),
                 )
 
+    def record_estimated_performance(
+        self,
+        batch_id: str,
+        model_version: str,
+        estimates: Iterable[Any] | Mapping[str, Any],
+    ) -> int:
+        """Record the estimated metrics of a model on a batch without labels; return how many.
+
+        ``estimates`` are :class:`driftline.estimate.Estimate` objects or their
+        ``to_dict()`` (``metric``, ``value``, ``low``, ``high``, ``n``, ``method``,
+        ``reference_value``, ``n_reference``, ``confidence``), or a mapping of them by
+        metric. Non-finite estimates are skipped. One row per (batch, version, metric).
+        """
+        check_id("batch_id", batch_id)
+        check_id("model_version", str(model_version))
+        items = estimates.values() if isinstance(estimates, Mapping) else estimates
+        rows = []
+        for e in items:
+            d = report_dict(e)
+            value = finite_or_none(d.get("value"))
+            if value is None:
+                continue
+            rows.append(
+                {
+                    "batch_id": batch_id,
+                    "model_version": str(model_version),
+                    "metric": check_id("metric", d.get("metric")),
+                    "method": check_id("estimation method", str(d.get("method") or "unknown")),
+                    "value": value,
+                    "low": finite_or_none(d.get("low")),
+                    "high": finite_or_none(d.get("high")),
+                    "confidence": finite_or_none(d.get("confidence")),
+                    "n_rows": None if d.get("n") is None else int(d["n"]),
+                    "reference_value": finite_or_none(d.get("reference_value")),
+                    "n_reference": None if d.get("n_reference") is None else int(d["n_reference"]),
+                    "recorded_at": utc_now(),
+                }
+            )
+        with self.engine.begin() as conn:
+            ensure_batch(conn, batch_id)
+            for row in rows:
+                upsert(conn, s.estimated_performance, row, ("batch_id", "model_version", "metric"))
+        return len(rows)
+
     def record_model_event(
         self,
         kind: str,

@@ -232,3 +232,27 @@ def seed_store(store: MonitoringStore, n_batches: int = 12, seed: int = 7) -> li
         ):
             store.record_step(batch_id, step, seconds + float(rng.uniform(0, 1)))
     return ids
+
+
+def seed_estimates(store: MonitoringStore, batch_ids: list[str], seed: int = 11) -> None:
+    """CBPE estimates for batches that were scored before their labels arrived: each near
+    its realized accuracy (the labels came later, so the store pairs the two)."""
+    rng = np.random.default_rng(seed)
+    realized = {r["batch_id"]: r for r in store.performance(metric="accuracy", role="champion")}
+    for batch_id in batch_ids:
+        row = realized.get(batch_id)
+        if row is None:
+            continue
+        value = float(row["value"] + rng.normal(0.0, 0.015))
+        store.record_estimated_performance(
+            batch_id,
+            row["model_version"],
+            [
+                {"metric": "accuracy", "value": value, "low": value - 0.035,
+                 "high": value + 0.035, "n": 1344, "method": "cbpe", "reference_value": 0.84,
+                 "n_reference": 1075, "confidence": 0.95},
+                {"metric": "f1", "value": value - 0.04, "low": value - 0.08,
+                 "high": value, "n": 1344, "method": "cbpe", "reference_value": 0.8,
+                 "n_reference": 1075, "confidence": 0.95},
+            ],
+        )  # fmt: skip
