@@ -27,6 +27,13 @@ def claim_next(settings: Settings | None = None) -> dict[str, Any]:
         return {"outcome": "empty", "batch": None, "message": f"nothing under {s.landing_prefix}"}
     result = batches.claim(keys[0], s, listed=True)
     log.info("%s (%d more waiting)", result.message, len(keys) - 1)
+    if result.outcome == "rejected" and result.moved_to:
+        try:  # a refused key (odd name, too long, unknown format) is alerted; the queue goes on
+            from driftline.alerting import send_rejected_key_alert
+
+            send_rejected_key_alert(result.moved_to, result.message)
+        except Exception as exc:  # noqa: BLE001 - the key is set aside either way
+            log.warning("alert for the rejected key %s not sent: %s", keys[0], exc)
     return {
         "outcome": result.outcome,
         "batch": result.batch.to_dict() if result.batch else None,
