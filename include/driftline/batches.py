@@ -9,7 +9,9 @@ Layout of the landing bucket (``Settings.bucket_landing``)::
     index/<sha256>.json                   content digest -> first batch id (duplicate detection)
 
 and of the quarantine bucket: ``<batch_id>/<name>`` with ``<batch_id>/validation.json``
-(failed validation) and ``rejected-keys/<stamp>-<name>`` with ``.reason.json`` (refused key).
+(failed validation), ``failed/<batch_id>/<name>`` with ``failed/<batch_id>/error.json``
+(processing failed on every retry: :func:`set_aside`) and ``rejected-keys/<stamp>-<name>``
+with ``.reason.json`` (refused key).
 
 A batch id is ``<stem>-<digest8>`` where the digest is the object's content hash, so the
 same content delivered twice gets the same id and is processed once.
@@ -43,6 +45,8 @@ MAX_NAME = 200
 #: Longest key S3 accepts (bytes).
 MAX_KEY_BYTES = 1024
 CLAIMED, PROCESSED, DUPLICATES, INDEX = "claimed/", "processed/", "duplicates/", "index/"
+#: Prefix in the quarantine bucket of batches whose processing failed (see set_aside).
+FAILED = "failed/"
 
 
 @dataclass(frozen=True)
@@ -425,6 +429,45 @@ def quarantine(ref: BatchRef, report: dict[str, Any], settings: Settings | None 
     if _exists(client, ref.bucket, ref.key):
         _move(client, ref.bucket, ref.key, s.bucket_quarantine, dst)
     return f"s3://{s.bucket_quarantine}/{dst}"
+
+
+def set_aside(
+    ref: BatchRef, reason: dict[str, Any], settings: Settings | None = None
+) -> str | None:
+    """Move a claimed batch whose processing failed for good out of the queue; return its URI.
+
+    The batch goes to ``s3://<quarantine>/failed/<batch_id>/<name>`` with ``reason`` (the
+    failed step and its error) in ``failed/<batch_id>/error.json``, so the batches claimed
+    after it are processed. Its content digest leaves the duplicate index: delivering the
+    file again after the cause is fixed processes it anew. A batch no longer under
+    ``claimed/`` (processed or quarantined before the failure) stays where it is
+    (``None``).
+    """
+    s = settings or get_settings()
+    client = s3mod.client(s)
+    if not ref.key.startswith(CLAIMED) or not _exists(client, ref.bucket, ref.key):
+        return None
+    folder = f"{FAILED}{ref.batch_id}/"
+    body = {"batch_id": ref.batch_id, "source_key": ref.source_key, "at": time.time(), **reason}
+    client.put_object(
+        Bucket=s.bucket_quarantine,
+        Key=folder + "error.json",
+        Body=json.dumps(body, indent=2, default=str).encode(),
+    )
+    if ref.digest:
+        client.delete_object(Bucket=s.bucket_landing, Key=f"{INDEX}{ref.digest}.json")
+    _move(client, ref.bucket, ref.key, s.bucket_quarantine, folder + ref.name)
+    return f"s3://{s.bucket_quarantine}/{folder}{ref.name}"
+
+
+def backlog_after(batch_id: str | None, settings: Settings | None = None) -> int:
+    """Claimed batches waiting for a run after the one that processed ``batch_id``.
+
+    0 while ``batch_id`` itself is still claimed (its run failed and it could not be set
+    aside): starting the next run would only pick it again.
+    """
+    waiting = list_claimed(settings or get_settings())
+    return 0 if batch_id in waiting else len(waiting)
 
 
 def history(settings: Settings | None = None, last: int | None = None) -> list[BatchRef]:

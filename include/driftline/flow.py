@@ -119,7 +119,10 @@ def backlog(settings: Settings | None = None) -> int:
 def validate_batch(
     batch: dict[str, Any], *, run_id: str | None = None, settings: Settings | None = None
 ) -> dict[str, Any]:
-    """Validate a batch against the active contract; Data Docs go to the reports bucket."""
+    """Validate a batch against the active contract; Data Docs go to the reports bucket.
+
+    A batch with fewer than ``DRIFTLINE_MIN_BATCH_ROWS`` rows fails (``too_few_rows``).
+    """
     from driftline.validation import validate
 
     s = settings or get_settings()
@@ -133,6 +136,7 @@ def validate_batch(
         docs_dir=docs,
         settings=s,
         max_bytes=s.max_batch_bytes,
+        min_rows=s.min_batch_rows,
     )
     prefix = f"datadocs/{ref.batch_id}/"
     if docs.exists():

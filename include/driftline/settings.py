@@ -27,7 +27,12 @@ Environment variable               Meaning                                     D
 ``DRIFTLINE_STARTUP_TIMEOUT``      seconds each service may take to be healthy ``180``
 ``DRIFTLINE_MAX_BATCH_BYTES``      largest batch file accepted (bytes)         ``268435456`` (256 MiB)
 ``DRIFTLINE_TRAIN_WINDOW``         batches a full retrain learns from          ``8``
+``DRIFTLINE_MIN_BATCH_ROWS``       fewest rows a batch must have               ``10``
 =================================  ==========================================  ===========================
+
+A batch with fewer than ``DRIFTLINE_MIN_BATCH_ROWS`` rows is quarantined at validation
+(``too_few_rows``, naming the setting): a handful of rows can neither be tested for drift
+nor split into training and gate rows.
 
 The Driftline policy's other defaults (gate, hold-out, concept test) are those of
 :class:`driftline.training.LabelledPolicy`, chosen on the policy suite
@@ -86,6 +91,7 @@ class Settings:
     max_batch_bytes: int = 256 * 2**20
     serve_port: int = 5050
     train_window: int = 8
+    min_batch_rows: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -115,6 +121,7 @@ class Settings:
             max_batch_bytes=_int(env, "DRIFTLINE_MAX_BATCH_BYTES", 256 * 2**20),
             serve_port=_int(env, "DRIFTLINE_SERVE_PORT", 5050),
             train_window=_int(env, "DRIFTLINE_TRAIN_WINDOW", 8),
+            min_batch_rows=_int(env, "DRIFTLINE_MIN_BATCH_ROWS", 10),
         )
         settings.validate()
         return settings
@@ -134,6 +141,13 @@ class Settings:
         if self.train_window < 1:
             raise ConfigError(
                 fail("DRIFTLINE_TRAIN_WINDOW must be at least 1", "set a number of batches >= 1")
+            )
+        if self.min_batch_rows < 1:
+            raise ConfigError(
+                fail(
+                    f"DRIFTLINE_MIN_BATCH_ROWS={self.min_batch_rows} must be at least 1",
+                    "set the fewest rows a batch must have (default 10)",
+                )
             )
         if not self.landing_prefix.endswith("/"):
             raise ConfigError(fail(f"landing prefix {self.landing_prefix!r}", "end it with '/'"))
