@@ -11,6 +11,11 @@ in use, the process exiting) and its log file. Starting a stack that is already 
 a no-op, so ``make demo`` can run twice. Starting, health checks, port diagnostics and
 stopping are :mod:`driftline.supervise`, shared with :mod:`driftline.native`.
 
+Every service listens on 127.0.0.1 only: SeaweedFS (``-ip.bind``), MLflow and serving
+(``--host``), the Airflow api-server (``[api] host``) and the scheduler's health check
+(``[scheduler] scheduler_health_check_server_host``); Airflow's log servers, which cannot
+be bound to one address, are not started (:mod:`driftline.airflow_local`).
+
 Credentials are generated once into ``<state>/credentials.env`` (git-ignored) and
 passed to the services through their environment; nothing secret is committed.
 
@@ -272,6 +277,7 @@ class Stack:
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "20",
                 "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
                 "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
                 "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
                 "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(conn),
@@ -357,7 +363,9 @@ class Stack:
         )
         airflow = Service(
             name="airflow",
-            command=[str(bindir / "airflow"), "standalone"],
+            # airflow standalone whose scheduler and triggerer start no log server: those
+            # bind every interface (driftline.airflow_local explains why)
+            command=[sys.executable, "-m", "driftline.airflow_local"],
             ports=[s.airflow_port],
             health=lambda: http_ok(
                 f"http://127.0.0.1:{s.airflow_port}/api/v2/monitor/health", _airflow_healthy

@@ -128,10 +128,12 @@ class PgStackInfo:
         stopped when the session ends.
         """
         log = self.settings.state_dir / "logs" / f"{command}-{len(self.extra) + 1}.log"
+        from driftline.airflow_local import component_args
         from driftline.supervise import start
 
         airflow = str(Path(sys.executable).parent / "airflow")
-        proc = start([airflow, command], self.env, log, self.settings.state_dir)
+        # as the stack runs it (no log server on every interface)
+        proc = start([airflow, *component_args([command])], self.env, log, self.settings.state_dir)
         self.extra.append(proc)
         return proc
 
