@@ -25,16 +25,48 @@ PREDICTIONS = Asset(name="driftline_predictions", uri=f"s3://{LANDING_BUCKET}/pr
 TRAINING_QUEUE = os.environ.get("DRIFTLINE_TRAINING_QUEUE", "training")
 
 
+#: The DAG that processes claimed batches, one per run.
+TRAINING_DAG = "driftline_continual_training"
+
+
 def _alert_failure(context) -> None:
-    """on_failure_callback: mark the run's batch failed and send its alerts."""
+    """on_failure_callback: set a training run's batch aside, mark it failed, send its alerts.
+
+    Called once a task failed for good (its retries used up). In the training DAG the
+    run's batch leaves ``claimed/`` for ``s3://<quarantine>/failed/<batch_id>/`` with its
+    error (:func:`driftline.batches.set_aside`), so it cannot block the batches claimed
+    after it; the run's ``more_batches_waiting`` then starts the next run.
+    """
     from driftline_notifiers import DriftlineAlertNotifier
 
     ti = context["ti"]
     batch = ti.xcom_pull(task_ids="resolve_batch") if ti.task_id != "resolve_batch" else None
-    batch_id = batch["batch_id"] if isinstance(batch, dict) else f"run-{ti.run_id}"
+    batch_id = batch["batch_id"] if isinstance(batch, dict) else f"run-{ti.run_id}"[:250]
     error = str(context.get("exception") or "")[:500]
     message = f"{ti.dag_id}.{ti.task_id} failed (try {ti.try_number}): {error}"
+    if ti.dag_id == TRAINING_DAG and isinstance(batch, dict):
+        message += _set_aside(batch, ti, error)
     DriftlineAlertNotifier(batch_id=batch_id, mark_failed=True, message=message).notify(context)
+
+
+def _set_aside(batch: dict, ti, error: str) -> str:
+    """Move the failed batch out of the queue; the sentence the alert message gets."""
+    from driftline.batches import load_ref, set_aside
+
+    reason = {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "error": error}
+    try:
+        moved = set_aside(load_ref(batch), reason)
+    except Exception as exc:  # noqa: BLE001 - the alert must still go out
+        return (
+            f"; batch {batch['batch_id']} could not be set aside ({exc}) and blocks the batches "
+            "after it: fix the cause and clear the failed task, or move the batch out of claimed/"
+        )
+    if moved is None:
+        return ""
+    return (
+        f"; batch {batch['batch_id']} was set aside to {moved} (error in error.json next to it) "
+        "so the batches after it go on: fix the cause, then deliver the file again"
+    )
 
 
 DEFAULT_ARGS = {

@@ -6,7 +6,11 @@ asset event (``AssetOrTimeSchedule``), and from the Airflow UI with a Params for
 Batches are processed one per run, oldest claimed first (``max_active_runs=1``): the
 claimed prefix in S3, not the asset event, is the source of truth, so events that Airflow
 merges into one run lose no batch; a run that leaves claimed batches behind triggers the
-next run. A bad batch is quarantined with its report and nothing is trained. The champion
+next run. A bad batch is quarantined with its report and nothing is trained. A batch
+whose processing fails on every retry is set aside by the failure callback
+(``s3://<quarantine>/failed/<batch_id>/`` with its error, and an alert), so it never
+blocks the queue: the failed run still triggers the next one and ``run_failed`` keeps the
+run's state failed. The champion
 alias only moves in ``gate_and_promote``, after the challenger is logged and loadable.
 A batch without labels can take a label-free branch (``recalibrate_priors``,
 ``reweight_retrain``; docs/adapt.md) whose version goes through the same gate.
@@ -19,7 +23,7 @@ import os
 import pendulum
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from driftline_common import CHAMPION, DEFAULT_ARGS, NEW_BATCH, TRAINING_QUEUE
 
 JOIN = "none_failed_min_one_success"
@@ -185,11 +189,20 @@ def driftline_continual_training():
 
         return publish(batch, run_id=run_id, dag_id="driftline_continual_training")
 
-    @task.short_circuit(trigger_rule="none_failed")
-    def more_batches_waiting() -> bool:
-        from driftline.flow import backlog
+    @task.short_circuit(trigger_rule="all_done")
+    def more_batches_waiting(*, ti=None) -> bool:
+        # also after a failure: the failure callback set the batch aside, the queue goes on
+        from driftline.batches import backlog_after
 
-        return backlog() > 0
+        batch = ti.xcom_pull(task_ids="resolve_batch")
+        # no batch resolved (nothing waited, or resolving failed): the next event or cron run
+        return isinstance(batch, dict) and backlog_after(batch["batch_id"]) > 0
+
+    @task(trigger_rule="one_failed", on_failure_callback=None)
+    def run_failed() -> None:
+        # a failed step (already alerted by its callback) fails the run, although the
+        # trigger of the next run succeeded
+        raise AirflowFailException("a step of this run failed; see its log and alert")
 
     process_next_batch = TriggerDagRunOperator(
         task_id="process_next_batch",
@@ -212,6 +225,8 @@ def driftline_continual_training():
     choice >> [skip, tuned, retrained, *label_free]
     [skip, tuned, retrained, *label_free] >> promoted >> report
     [report, quarantined] >> more_batches_waiting() >> process_next_batch
+    steps = [batch, validation, route, quarantined, drift, choice, skip, tuned, retrained]
+    [*steps, *label_free, promoted, report] >> run_failed()
 
 
 driftline_continual_training()

@@ -89,16 +89,58 @@ def test_ports() -> dict[str, str]:
 test_ports.__test__ = False
 
 
-def test_settings(state_dir: Path, **overrides: str):
-    """Settings for a test stack rooted at ``state_dir`` on the test ports."""
+_SESSION_STATE = Path(tempfile.mkdtemp(prefix="driftline-test-credentials-"))
+
+
+def session_credentials() -> dict[str, str]:
+    """The generated secrets every test stack of this session shares (see test_settings).
+
+    One set per session, so a test process talking to two stacks at once (e.g. the
+    ``services`` S3/MLflow and a ``full_stack``) uses one MLflow login for both.
+    """
     from driftline.settings import Settings
+    from driftline.stack import load_or_create_credentials
+
+    return load_or_create_credentials(
+        Settings.from_env({"DRIFTLINE_STATE_DIR": str(_SESSION_STATE)})
+    )
+
+
+def test_settings(state_dir: Path, **overrides: str):
+    """Settings for a test stack rooted at ``state_dir`` on the test ports.
+
+    The state folder gets the session's ``credentials.env`` (:func:`session_credentials`).
+    """
+    import shutil
+
+    from driftline.settings import Settings
+    from driftline.stack import credentials_path
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DRIFTLINE_")}
     env.pop("MLFLOW_TRACKING_URI", None)
     env.update(test_ports())
     env["DRIFTLINE_STATE_DIR"] = str(state_dir)
     env.update(overrides)
-    return Settings.from_env(env)
+    settings = Settings.from_env(env)
+    session_credentials()
+    target = credentials_path(settings)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(
+            credentials_path(Settings.from_env({"DRIFTLINE_STATE_DIR": str(_SESSION_STATE)})),
+            target,
+        )
+    return settings
+
+
+def mlflow_login() -> dict[str, str]:
+    """The MLflow client login of the session's test stacks (basic auth)."""
+    from driftline.stack import MLFLOW_ADMIN
+
+    return {
+        "MLFLOW_TRACKING_USERNAME": MLFLOW_ADMIN,
+        "MLFLOW_TRACKING_PASSWORD": session_credentials()["MLFLOW_TRACKING_PASSWORD"],
+    }
 
 
 test_settings.__test__ = False  # not a test
@@ -234,5 +276,6 @@ def full_stack(tmp_path_factory):
         aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
     )
-    yield settings, stack
+    with environ(mlflow_login()):  # this process's MLflow clients log in too
+        yield settings, stack
     stack.down(progress=lambda m: None)

@@ -94,3 +94,30 @@ def send_batch_alerts(
     finally:
         if own:
             st.dispose()
+
+
+def send_rejected_key_alert(
+    moved_to: str,
+    message: str,
+    *,
+    store: MonitoringStore | None = None,
+    notifiers: Sequence[Notifier] | None = None,
+) -> int:
+    """Record a refused landing key (no batch was claimed) and send its alert once.
+
+    The delivery is recorded as a ``quarantined`` batch named ``rejected-<stamp>-<name>``
+    after the object it was moved to (``moved_to``, under ``rejected-keys/``), so the
+    ``quarantined_batch`` rule raises an alert whose ``message`` names the key, the reason
+    and where the file is. Returns the number of alerts sent.
+    """
+    from driftline.monitoring import MonitoringStore
+
+    alert_id = "rejected-" + moved_to.rstrip("/").rsplit("/", 1)[-1]
+    own = store is None
+    st = MonitoringStore.from_env() if store is None else store
+    try:
+        st.record_batch(alert_id, "quarantined", source=moved_to, message=message)
+        return send_batch_alerts(alert_id, store=st, notifiers=notifiers)
+    finally:
+        if own:
+            st.dispose()

@@ -8,10 +8,20 @@ Layout of the landing bucket (``Settings.bucket_landing``)::
     duplicates/<batch_id>/<stamp>-<name>  the same content delivered again (kept, never lost)
     index/<sha256>.json                   content digest -> first batch id (duplicate detection)
 
-and of the quarantine bucket: ``<batch_id>/<name>`` with ``<batch_id>/validation.json``.
+and of the quarantine bucket: ``<batch_id>/<name>`` with ``<batch_id>/validation.json``
+(failed validation), ``failed/<batch_id>/<name>`` with ``failed/<batch_id>/error.json``
+(processing failed on every retry: :func:`set_aside`) and ``rejected-keys/<stamp>-<name>``
+with ``.reason.json`` (refused key).
 
 A batch id is ``<stem>-<digest8>`` where the digest is the object's content hash, so the
 same content delivered twice gets the same id and is processed once.
+
+A file name (the key after the landing prefix) may be at most :data:`MAX_NAME` (200)
+characters: the batch id is then at most 205 characters, within the 250 of Airflow and
+the monitoring store's ids, and every key and file name derived from it (reports
+``drift/<batch_id>.html``, ``duplicates/<batch_id>/<stamp>-<name>``, Data Docs pages,
+local files) stays within 255 bytes a name and 1024 bytes a key. A longer name is
+refused at claim time and moved to ``rejected-keys/`` with its reason, like any bad key.
 """
 
 from __future__ import annotations
@@ -30,7 +40,13 @@ from driftline.settings import Settings, get_settings
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]*$")
+#: Longest file name accepted under the landing prefix (see the module docstring).
+MAX_NAME = 200
+#: Longest key S3 accepts (bytes).
+MAX_KEY_BYTES = 1024
 CLAIMED, PROCESSED, DUPLICATES, INDEX = "claimed/", "processed/", "duplicates/", "index/"
+#: Prefix in the quarantine bucket of batches whose processing failed (see set_aside).
+FAILED = "failed/"
 
 
 @dataclass(frozen=True)
@@ -90,7 +106,23 @@ def check_key(key: str, settings: Settings | None = None, prefix: str | None = N
         )
     if not name.lower().endswith(SUFFIXES):
         raise DataError(fail(f"batch key {key!r} is not CSV or Parquet", f"use one of {SUFFIXES}"))
+    if len(name) > MAX_NAME:
+        raise DataError(
+            fail(
+                f"batch key {_shown(key)} has a file name of {len(name)} characters, more than "
+                f"the {MAX_NAME} Driftline accepts (its batch id, reports and alerts would "
+                "exceed the 250-character id and 255-byte file name limits)",
+                f"rename the file to at most {MAX_NAME} characters and deliver it again",
+            )
+        )
     return key
+
+
+def _shown(key: str, limit: int = 80) -> str:
+    """``key`` quoted, its middle elided when longer than ``limit`` (for messages)."""
+    if len(key) <= limit:
+        return repr(key)
+    return repr(f"{key[: limit // 2]}…{key[-limit // 2 :]}")
 
 
 def check_ref(ref: BatchRef, settings: Settings | None = None) -> BatchRef:
@@ -200,11 +232,15 @@ def list_incoming(settings: Settings | None = None) -> list[str]:
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """What claiming a landing key did: ``claimed``, ``duplicate``, ``rejected`` or ``gone``."""
+    """What claiming a landing key did: ``claimed``, ``duplicate``, ``rejected`` or ``gone``.
+
+    ``moved_to`` is the ``s3://`` URI a rejected or duplicate object was moved to.
+    """
 
     outcome: str
     batch: BatchRef | None
     message: str
+    moved_to: str | None = None
 
 
 def claim(key: str, settings: Settings | None = None, *, listed: bool = False) -> ClaimResult:
@@ -250,22 +286,42 @@ def claim(key: str, settings: Settings | None = None, *, listed: bool = False) -
         )
 
 
+def rejected_key(key: str, stamp: str | None = None) -> str:
+    """Where a refused landing key goes: ``rejected-keys/<stamp>-<safe name>``.
+
+    The name keeps letters, digits, ``.``, ``_``, ``=`` and ``-`` (others become ``_``);
+    a name longer than 100 characters is cut and ends with a hash of the whole key, so
+    the key stays short and two long names never collide. The original key is in the
+    ``.reason.json`` next to it.
+
+    >>> rejected_key("incoming/we ek.csv", "20260101T000000")
+    'rejected-keys/20260101T000000-we_ek.csv'
+    >>> len(rejected_key("incoming/" + "w" * 300 + ".csv", "20260101T000000"))
+    123
+    """
+    stamp = stamp or time.strftime("%Y%m%dT%H%M%S")
+    name = key.rsplit("/", 1)[-1]
+    safe = re.sub(r"[^A-Za-z0-9._=-]", "_", name) or "unnamed"
+    if len(safe) > 100:
+        safe = f"{safe[:80]}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    return f"rejected-keys/{stamp}-{safe}"
+
+
 def _claim(key: str, s: Settings) -> ClaimResult:
     client = s3mod.client(s)
     name = PurePosixPath(key).name
     try:
         check_key(key, s)
     except DataError as exc:
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        safe = re.sub(r"[^A-Za-z0-9._=-]", "_", name) or "unnamed"
-        dst = f"rejected-keys/{stamp}-{safe}"
+        dst = rejected_key(key)
         _move(client, s.bucket_landing, key, s.bucket_quarantine, dst)
         client.put_object(
             Bucket=s.bucket_quarantine,
             Key=dst + ".reason.json",
             Body=json.dumps({"source_key": key, "reason": str(exc)}).encode(),
         )
-        return ClaimResult("rejected", None, f"{exc}; moved to s3://{s.bucket_quarantine}/{dst}")
+        uri = f"s3://{s.bucket_quarantine}/{dst}"
+        return ClaimResult("rejected", None, f"{exc}; moved to {uri}", uri)
     digest, size = _digest(client, s.bucket_landing, key)
     batch_id = batch_id_for(name, digest)
     index_key = f"{INDEX}{digest}.json"
@@ -278,6 +334,7 @@ def _claim(key: str, s: Settings) -> ClaimResult:
             "duplicate",
             None,
             f"{key} repeats batch {first['batch_id']} (same content); kept at {dst}",
+            f"s3://{s.bucket_landing}/{dst}",
         )
     dst = f"{CLAIMED}{batch_id}/{name}"
     # move first, index second: a racing claimer copies the same content to the same key
@@ -372,6 +429,45 @@ def quarantine(ref: BatchRef, report: dict[str, Any], settings: Settings | None 
     if _exists(client, ref.bucket, ref.key):
         _move(client, ref.bucket, ref.key, s.bucket_quarantine, dst)
     return f"s3://{s.bucket_quarantine}/{dst}"
+
+
+def set_aside(
+    ref: BatchRef, reason: dict[str, Any], settings: Settings | None = None
+) -> str | None:
+    """Move a claimed batch whose processing failed for good out of the queue; return its URI.
+
+    The batch goes to ``s3://<quarantine>/failed/<batch_id>/<name>`` with ``reason`` (the
+    failed step and its error) in ``failed/<batch_id>/error.json``, so the batches claimed
+    after it are processed. Its content digest leaves the duplicate index: delivering the
+    file again after the cause is fixed processes it anew. A batch no longer under
+    ``claimed/`` (processed or quarantined before the failure) stays where it is
+    (``None``).
+    """
+    s = settings or get_settings()
+    client = s3mod.client(s)
+    if not ref.key.startswith(CLAIMED) or not _exists(client, ref.bucket, ref.key):
+        return None
+    folder = f"{FAILED}{ref.batch_id}/"
+    body = {"batch_id": ref.batch_id, "source_key": ref.source_key, "at": time.time(), **reason}
+    client.put_object(
+        Bucket=s.bucket_quarantine,
+        Key=folder + "error.json",
+        Body=json.dumps(body, indent=2, default=str).encode(),
+    )
+    if ref.digest:
+        client.delete_object(Bucket=s.bucket_landing, Key=f"{INDEX}{ref.digest}.json")
+    _move(client, ref.bucket, ref.key, s.bucket_quarantine, folder + ref.name)
+    return f"s3://{s.bucket_quarantine}/{folder}{ref.name}"
+
+
+def backlog_after(batch_id: str | None, settings: Settings | None = None) -> int:
+    """Claimed batches waiting for a run after the one that processed ``batch_id``.
+
+    0 while ``batch_id`` itself is still claimed (its run failed and it could not be set
+    aside): starting the next run would only pick it again.
+    """
+    waiting = list_claimed(settings or get_settings())
+    return 0 if batch_id in waiting else len(waiting)
 
 
 def history(settings: Settings | None = None, last: int | None = None) -> list[BatchRef]:

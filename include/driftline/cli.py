@@ -31,7 +31,8 @@ def _info(settings: Settings) -> None:
         "\nDriftline stack\n"
         f"  Airflow UI : http://127.0.0.1:{settings.airflow_port}  "
         f"(login: admin / {creds['DRIFTLINE_AIRFLOW_ADMIN_PASSWORD']})\n"
-        f"  MLflow UI  : {settings.mlflow_tracking_uri}\n"
+        f"  MLflow UI  : {settings.mlflow_tracking_uri}  "
+        f"(login: admin / {creds['MLFLOW_TRACKING_PASSWORD']})\n"
         f"  Serving    : http://127.0.0.1:{settings.serve_port}/predict  "
         f"(models:/{settings.model_name}@champion; docs at /docs)\n"
         f"  S3 endpoint: {settings.s3_endpoint_url}  (keys in {settings.state_dir / 'credentials.env'})\n"
@@ -76,8 +77,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the online prediction endpoint until interrupted."""
     from driftline.serving import serve
+    from driftline.stack import use_stack_login
 
-    serve(Settings.from_env(), host=args.host, port=args.port)
+    settings = Settings.from_env()
+    use_stack_login(settings)  # a local stack's MLflow login, unless one is set
+    serve(settings, host=args.host, port=args.port)
     return 0
 
 
@@ -85,9 +89,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     """Rebuild a registered version from its records; 0 when its predictions match."""
     import json
 
+    from driftline.stack import use_stack_login
     from driftline.training.reproduce import reproduce
 
-    result = reproduce(str(args.model_version), Settings.from_env(), atol=args.atol)
+    settings = Settings.from_env()
+    use_stack_login(settings)
+    result = reproduce(str(args.model_version), settings, atol=args.atol)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.describe())
     return 0 if result.matches else 1
 

@@ -20,7 +20,7 @@ from driftline import batches, s3
 from driftline.airflow_api import AirflowAPI
 from driftline.errors import ServiceError, fail
 from driftline.settings import Settings
-from driftline.stack import load_or_create_credentials
+from driftline.stack import load_or_create_credentials, use_stack_login
 
 WEEK = 336
 
@@ -35,7 +35,9 @@ def api(settings: Settings) -> AirflowAPI:
 
 
 def _settings_with_creds(settings: Settings) -> Settings:
+    """The stack's S3 keys in the settings; the MLflow client logged in (basic auth)."""
     creds = load_or_create_credentials(settings)
+    use_stack_login(settings)
     return settings.with_(
         aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],

@@ -27,6 +27,13 @@ def claim_next(settings: Settings | None = None) -> dict[str, Any]:
         return {"outcome": "empty", "batch": None, "message": f"nothing under {s.landing_prefix}"}
     result = batches.claim(keys[0], s, listed=True)
     log.info("%s (%d more waiting)", result.message, len(keys) - 1)
+    if result.outcome == "rejected" and result.moved_to:
+        try:  # a refused key (odd name, too long, unknown format) is alerted; the queue goes on
+            from driftline.alerting import send_rejected_key_alert
+
+            send_rejected_key_alert(result.moved_to, result.message)
+        except Exception as exc:  # noqa: BLE001 - the key is set aside either way
+            log.warning("alert for the rejected key %s not sent: %s", keys[0], exc)
     return {
         "outcome": result.outcome,
         "batch": result.batch.to_dict() if result.batch else None,
@@ -112,7 +119,10 @@ def backlog(settings: Settings | None = None) -> int:
 def validate_batch(
     batch: dict[str, Any], *, run_id: str | None = None, settings: Settings | None = None
 ) -> dict[str, Any]:
-    """Validate a batch against the active contract; Data Docs go to the reports bucket."""
+    """Validate a batch against the active contract; Data Docs go to the reports bucket.
+
+    A batch with fewer than ``DRIFTLINE_MIN_BATCH_ROWS`` rows fails (``too_few_rows``).
+    """
     from driftline.validation import validate
 
     s = settings or get_settings()
@@ -126,6 +136,7 @@ def validate_batch(
         docs_dir=docs,
         settings=s,
         max_bytes=s.max_batch_bytes,
+        min_rows=s.min_batch_rows,
     )
     prefix = f"datadocs/{ref.batch_id}/"
     if docs.exists():

@@ -40,8 +40,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from driftline.errors import ConfigError, ServiceError, fail
-from driftline.settings import PROJECT_DIR, Settings
-from driftline.stack import Stack, load_or_create_credentials
+from driftline.settings import Settings
+from driftline.stack import MLFLOW_ADMIN, MLFLOW_ENTRYPOINT, Stack, load_or_create_credentials
 from driftline.supervise import (
     check_ports_free,
     http_ok,
@@ -52,8 +52,6 @@ from driftline.supervise import (
     wait_healthy,
 )
 from driftline.topology import TOPOLOGY, Component, Topology
-
-MLFLOW_ENTRYPOINT = PROJECT_DIR / "docker" / "mlflow" / "entrypoint.sh"
 
 
 def celery_hostname() -> str:
@@ -245,8 +243,8 @@ class NativeTopology:
         return load_or_create_credentials(self.settings)
 
     def mlflow_password(self) -> str:
-        """The MLflow admin password (derived from the stack's secret, 12+ characters)."""
-        return "ml" + self.credentials()["AIRFLOW__API__SECRET_KEY"][:22]
+        """The MLflow admin password (generated into ``credentials.env``, as for the stack)."""
+        return self.credentials()["MLFLOW_TRACKING_PASSWORD"]
 
     def client_env(self) -> dict[str, str]:
         """Variables a client (test, benchmark, the ``driftline`` CLI) needs to use it."""
@@ -256,7 +254,7 @@ class NativeTopology:
             "AWS_ACCESS_KEY_ID": creds["AWS_ACCESS_KEY_ID"],
             "AWS_SECRET_ACCESS_KEY": creds["AWS_SECRET_ACCESS_KEY"],
             "MLFLOW_TRACKING_URI": self.mlflow_url,
-            "MLFLOW_TRACKING_USERNAME": "admin",
+            "MLFLOW_TRACKING_USERNAME": MLFLOW_ADMIN,
             "MLFLOW_TRACKING_PASSWORD": self.mlflow_password(),
             "DRIFTLINE_MONITORING_DB_URL": self.database_url("driftline"),
         }
@@ -312,10 +310,10 @@ class NativeTopology:
                 {
                     "MLFLOW_BACKEND_STORE_URI": self.database_url("mlflow"),
                     "MLFLOW_AUTH_DATABASE_URI": self.database_url("mlflow_auth"),
-                    "MLFLOW_AUTH_ADMIN_USERNAME": "admin",
+                    "MLFLOW_AUTH_ADMIN_USERNAME": MLFLOW_ADMIN,
                     "MLFLOW_AUTH_ADMIN_PASSWORD": self.mlflow_password(),
                     "MLFLOW_FLASK_SERVER_SECRET_KEY": self.credentials()[
-                        "AIRFLOW__API__SECRET_KEY"
+                        "MLFLOW_FLASK_SERVER_SECRET_KEY"
                     ],
                     "TMPDIR": str(self._state_path("tmp")),
                 },

@@ -27,8 +27,10 @@ Environment variable               Meaning                                     D
 ``DRIFTLINE_STARTUP_TIMEOUT``      seconds each service may take to be healthy ``180``
 ``DRIFTLINE_MAX_BATCH_BYTES``      largest batch file accepted (bytes)         ``268435456`` (256 MiB)
 ``DRIFTLINE_TRAIN_WINDOW``         batches a full retrain learns from          ``8``
+``DRIFTLINE_MIN_BATCH_ROWS``       fewest rows a batch must have               ``10``
 =================================  ==========================================  ===========================
 
+<<<<<<< HEAD
 Estimated performance of batches without labels (:mod:`driftline.estimate`,
 ``docs/estimation.md``):
 
@@ -42,6 +44,11 @@ Environment variable                   Meaning (default)
 ``DRIFTLINE_ESTIMATED_DROP_FLOOR``     drop that counts, as a fraction of the champion's
                                        hold-out metric (``0.05``)
 =====================================  ===================================================
+=======
+A batch with fewer than ``DRIFTLINE_MIN_BATCH_ROWS`` rows is quarantined at validation
+(``too_few_rows``, naming the setting): a handful of rows can neither be tested for drift
+nor split into training and gate rows.
+>>>>>>> issue19
 
 The Driftline policy's other defaults (gate, hold-out, concept test) are those of
 :class:`driftline.training.LabelledPolicy`, chosen on the policy suite
@@ -114,6 +121,7 @@ class Settings:
     train_window: int = 8
     estimated_drop_action: str = "none"
     estimated_drop_floor: float = 0.05
+    min_batch_rows: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -145,6 +153,7 @@ class Settings:
             train_window=_int(env, "DRIFTLINE_TRAIN_WINDOW", 8),
             estimated_drop_action=env.get("DRIFTLINE_ESTIMATED_DROP_ACTION") or "none",
             estimated_drop_floor=_float(env, "DRIFTLINE_ESTIMATED_DROP_FLOOR", 0.05),
+            min_batch_rows=_int(env, "DRIFTLINE_MIN_BATCH_ROWS", 10),
         )
         settings.validate()
         return settings
@@ -177,6 +186,13 @@ class Settings:
                 fail(
                     f"DRIFTLINE_ESTIMATED_DROP_FLOOR={self.estimated_drop_floor!r}",
                     "use a fraction in [0, 1), e.g. 0.05",
+                )
+            )
+        if self.min_batch_rows < 1:
+            raise ConfigError(
+                fail(
+                    f"DRIFTLINE_MIN_BATCH_ROWS={self.min_batch_rows} must be at least 1",
+                    "set the fewest rows a batch must have (default 10)",
                 )
             )
         if not self.landing_prefix.endswith("/"):

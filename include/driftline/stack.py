@@ -11,8 +11,21 @@ in use, the process exiting) and its log file. Starting a stack that is already 
 a no-op, so ``make demo`` can run twice. Starting, health checks, port diagnostics and
 stopping are :mod:`driftline.supervise`, shared with :mod:`driftline.native`.
 
+Every service listens on 127.0.0.1 only: SeaweedFS (``-ip.bind``), MLflow and serving
+(``--host``), the Airflow api-server (``[api] host``) and the scheduler's health check
+(``[scheduler] scheduler_health_check_server_host``); Airflow's log servers, which cannot
+be bound to one address, are not started (:mod:`driftline.airflow_local`).
+
 Credentials are generated once into ``<state>/credentials.env`` (git-ignored) and
 passed to the services through their environment; nothing secret is committed.
+
+MLflow runs with its ``basic-auth`` app, as in compose and the native topology, behind
+the same entrypoint (``docker/mlflow/entrypoint.sh``): every request but ``/health``
+needs the ``admin`` login (anonymous requests get 401). The admin password is
+``MLFLOW_TRACKING_PASSWORD`` in ``credentials.env``; the user store is
+``<state>/mlflow/basic_auth.db``. Every Driftline client (the Airflow tasks, serving, the
+demo, the tests) authenticates with ``MLFLOW_TRACKING_USERNAME`` /
+``MLFLOW_TRACKING_PASSWORD`` (:func:`client_env`).
 """
 
 from __future__ import annotations
@@ -23,7 +36,7 @@ import secrets
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,7 +59,15 @@ _CRED_KEYS = (
     "AIRFLOW__API_AUTH__JWT_SECRET",
     "AIRFLOW__API__SECRET_KEY",
     "AIRFLOW__CORE__FERNET_KEY",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_FLASK_SERVER_SECRET_KEY",
 )
+#: Secrets only the MLflow server gets (not exported to its clients).
+_SERVER_ONLY = ("MLFLOW_FLASK_SERVER_SECRET_KEY",)
+#: The MLflow basic-auth admin user every Driftline client logs in as.
+MLFLOW_ADMIN = "admin"
+#: The entrypoint compose runs MLflow behind (writes the basic-auth config, then execs).
+MLFLOW_ENTRYPOINT = PROJECT_DIR / "docker" / "mlflow" / "entrypoint.sh"
 
 
 # --------------------------------------------------------------------------- credentials
@@ -75,6 +96,8 @@ def load_or_create_credentials(settings: Settings) -> dict[str, str]:
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
             "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
             "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+            "MLFLOW_TRACKING_PASSWORD": secrets.token_urlsafe(24),
+            "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_urlsafe(32),
         }
         for key in missing:
             creds[key] = fresh[key]
@@ -84,6 +107,70 @@ def load_or_create_credentials(settings: Settings) -> dict[str, str]:
         path.write_text(body)
         path.chmod(0o600)
     return creds
+
+
+def client_env(settings: Settings) -> dict[str, str]:
+    """What a client of the stack needs: the S3 keys and the MLflow login.
+
+    >>> from tempfile import mkdtemp
+    >>> env = client_env(Settings.from_env({"DRIFTLINE_STATE_DIR": mkdtemp()}))
+    >>> sorted(env), env["MLFLOW_TRACKING_USERNAME"]
+    (['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_USERNAME'], 'admin')
+    """
+    creds = load_or_create_credentials(settings)
+    return {
+        "AWS_ACCESS_KEY_ID": creds["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": creds["AWS_SECRET_ACCESS_KEY"],
+        "MLFLOW_TRACKING_USERNAME": MLFLOW_ADMIN,
+        "MLFLOW_TRACKING_PASSWORD": creds["MLFLOW_TRACKING_PASSWORD"],
+    }
+
+
+def use_stack_login(settings: Settings, environ: MutableMapping[str, str] | None = None) -> bool:
+    """Log this process's MLflow client in to the local stack, if one was set up.
+
+    Sets ``MLFLOW_TRACKING_USERNAME`` / ``MLFLOW_TRACKING_PASSWORD`` from
+    ``<state>/credentials.env`` unless they are set already (compose and the native
+    topology set them). Returns whether the stack's login is now used. Creates nothing.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("MLFLOW_TRACKING_PASSWORD") or not credentials_path(settings).exists():
+        return False
+    creds = load_or_create_credentials(settings)
+    env.setdefault("MLFLOW_TRACKING_USERNAME", MLFLOW_ADMIN)
+    env["MLFLOW_TRACKING_PASSWORD"] = creds["MLFLOW_TRACKING_PASSWORD"]
+    return True
+
+
+def mlflow_auth_db(settings: Settings) -> Path:
+    """The embedded MLflow server's user store (SQLite, in the state folder)."""
+    return settings.state_dir / "mlflow" / "basic_auth.db"
+
+
+def sync_mlflow_admin(db: Path, password: str, username: str = MLFLOW_ADMIN) -> bool:
+    """Set the admin password of an existing MLflow user store to ``password``.
+
+    MLflow creates the admin from ``MLFLOW_AUTH_ADMIN_PASSWORD`` only on the first start;
+    after ``credentials.env`` was deleted (rotated) the store still holds the old
+    password and every client would get 401. Run while the server is stopped. Returns
+    whether the password was changed (False when the store does not exist yet or the
+    password already matches).
+    """
+    if not db.exists():
+        return False
+    from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
+
+    store = SqlAlchemyStore()
+    store.init_db(f"sqlite:///{db}")
+    try:
+        if not store.has_user(username) or store.authenticate_user(
+            username, password, use_primary=True
+        ):
+            return False
+        store.update_user(username, password=password)
+        return True
+    finally:
+        store.engine.dispose()
 
 
 # --------------------------------------------------------------------------- services
@@ -142,8 +229,12 @@ class Stack:
             "password": creds["AWS_SECRET_ACCESS_KEY"],
             "extra": {"endpoint_url": s.s3_endpoint_url, "region_name": s.aws_region},
         }
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env.update(creds)
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k != "PYTHONDONTWRITEBYTECODE" and k not in _SERVER_ONLY
+        }
+        env.update({k: v for k, v in creds.items() if k not in _SERVER_ONLY})
         env.update(
             {
                 "DRIFTLINE_STATE_DIR": str(state),
@@ -161,6 +252,8 @@ class Stack:
                 "DRIFTLINE_MODEL_NAME": s.model_name,
                 "AWS_DEFAULT_REGION": s.aws_region,
                 "MLFLOW_TRACKING_URI": s.mlflow_tracking_uri,
+                "MLFLOW_TRACKING_USERNAME": MLFLOW_ADMIN,
+                "MLFLOW_TRACKING_PASSWORD": creds["MLFLOW_TRACKING_PASSWORD"],
                 "MLFLOW_S3_ENDPOINT_URL": s.s3_endpoint_url,
                 "GX_ANALYTICS_ENABLED": "false",
                 "MLFLOW_DISABLE_TELEMETRY": "true",
@@ -184,6 +277,7 @@ class Stack:
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "20",
                 "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
                 "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": "127.0.0.1",
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
                 "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
                 "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(conn),
@@ -242,8 +336,12 @@ class Stack:
         mlflow = Service(
             name="mlflow",
             command=[
+                "bash",
+                str(MLFLOW_ENTRYPOINT),
                 str(bindir / "mlflow"),
                 "server",
+                "--app-name",
+                "basic-auth",
                 "--backend-store-uri",
                 f"sqlite:///{state / 'mlflow' / 'mlflow.db'}",
                 "--artifacts-destination",
@@ -260,11 +358,14 @@ class Stack:
             ports=[s.mlflow_port],
             health=lambda: http_ok(f"http://127.0.0.1:{s.mlflow_port}/health"),
             url=f"http://127.0.0.1:{s.mlflow_port}",
-            prepare=lambda: (state / "mlflow").mkdir(parents=True, exist_ok=True),
+            env=self._mlflow_env(),
+            prepare=self._prepare_mlflow,
         )
         airflow = Service(
             name="airflow",
-            command=[str(bindir / "airflow"), "standalone"],
+            # airflow standalone whose scheduler and triggerer start no log server: those
+            # bind every interface (driftline.airflow_local explains why)
+            command=[sys.executable, "-m", "driftline.airflow_local"],
             ports=[s.airflow_port],
             health=lambda: http_ok(
                 f"http://127.0.0.1:{s.airflow_port}/api/v2/monitor/health", _airflow_healthy
@@ -305,6 +406,26 @@ class Stack:
         }
         conf.write_text(json.dumps({"identities": [identity]}, indent=2))
         conf.chmod(0o600)
+
+    def _mlflow_env(self) -> dict[str, str]:
+        """The MLflow server's basic-auth settings (read by the entrypoint and MLflow)."""
+        creds = load_or_create_credentials(self.settings)
+        return {
+            "MLFLOW_AUTH_DATABASE_URI": f"sqlite:///{mlflow_auth_db(self.settings)}",
+            "MLFLOW_AUTH_ADMIN_USERNAME": MLFLOW_ADMIN,
+            "MLFLOW_AUTH_ADMIN_PASSWORD": creds["MLFLOW_TRACKING_PASSWORD"],
+            "MLFLOW_FLASK_SERVER_SECRET_KEY": creds["MLFLOW_FLASK_SERVER_SECRET_KEY"],
+            # the entrypoint writes its config into a private folder under TMPDIR
+            "TMPDIR": str(self.settings.state_dir / "mlflow" / "tmp"),
+        }
+
+    def _prepare_mlflow(self) -> None:
+        """State folders; a fresh temp folder; the admin password in step with credentials.env."""
+        tmp = self.settings.state_dir / "mlflow" / "tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True, mode=0o700)
+        creds = load_or_create_credentials(self.settings)
+        sync_mlflow_admin(mlflow_auth_db(self.settings), creds["MLFLOW_TRACKING_PASSWORD"])
 
     def _s3_healthy(self) -> bool:
         from driftline import s3 as s3mod

@@ -102,9 +102,10 @@ def test_rest_trigger_with_params_completes(live):
 
 
 def test_auth_is_on_and_logs_hold_no_secret(live, capsys):
-    """Security: Airflow and the Driftline plugin refuse anonymous requests; after the runs
-    above (bootstrap, a sensor-triggered training run, a REST run), no log file of the
-    stack and no captured output contains any secret the stack used."""
+    """Security: Airflow, the Driftline plugin and MLflow refuse anonymous requests (the
+    runs above logged and registered models through the authenticated MLflow); after the
+    runs (bootstrap, a sensor-triggered training run, a REST run), no log file of the stack
+    and no captured output contains any secret the stack used."""
     import urllib.error
     import urllib.request
 
@@ -112,13 +113,18 @@ def test_auth_is_on_and_logs_hold_no_secret(live, capsys):
 
     settings, api = live
     base = f"http://127.0.0.1:{settings.airflow_port}"
-    for path in ("/api/v2/dags", "/driftline/api/batches"):
+    mlflow = settings.mlflow_tracking_uri
+    for url in (
+        base + "/api/v2/dags",
+        base + "/driftline/api/batches",
+        mlflow + "/api/2.0/mlflow/registered-models/search",
+    ):
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(
-                urllib.request.Request(base + path, headers={"accept": "application/json"}),
+                urllib.request.Request(url, headers={"accept": "application/json"}),
                 timeout=30,
             )
-        assert info.value.code == 401, path
+        assert info.value.code == 401, url
     assert api.get("/api/v2/dags?limit=1")["total_entries"] >= 1  # the admin login works
 
     creds = load_or_create_credentials(settings)
@@ -133,9 +139,11 @@ def test_auth_is_on_and_logs_hold_no_secret(live, capsys):
             "AIRFLOW__API_AUTH__JWT_SECRET",
             "AIRFLOW__API__SECRET_KEY",
             "AIRFLOW__CORE__FERNET_KEY",
+            "MLFLOW_TRACKING_PASSWORD",
+            "MLFLOW_FLASK_SERVER_SECRET_KEY",
         )
     }
-    assert len(secrets) == 6 and all(len(v) >= 12 for v in secrets.values())
+    assert len(secrets) == 8 and all(len(v) >= 12 for v in secrets.values())
     assert credentials_path(settings).stat().st_mode & 0o077 == 0  # the store is private
     state = settings.state_dir
     logs = [
@@ -159,3 +167,79 @@ def test_auth_is_on_and_logs_hold_no_secret(live, capsys):
     ]
     assert not leaks, leaks
     print(f"scanned {len(logs)} log files ({len(task_logs)} task logs) for {len(secrets)} secrets")
+
+
+def _tcp_listeners() -> list[tuple[str, int, str]]:
+    """``(address, port, socket inode)`` of every listening TCP socket (Linux /proc)."""
+    import ipaddress
+    import struct
+    from pathlib import Path
+
+    out = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            parts = line.split()
+            if parts[3] != "0A":  # LISTEN
+                continue
+            hex_addr, hex_port = parts[1].split(":")
+            raw = bytes.fromhex(hex_addr)
+            # the kernel prints each 32-bit word in host (little-endian) order
+            words = b"".join(
+                struct.pack(">I", struct.unpack("<I", raw[i : i + 4])[0])
+                for i in range(0, len(raw), 4)
+            )
+            out.append((str(ipaddress.ip_address(words)), int(hex_port, 16), parts[9]))
+    return out
+
+
+def _stack_sockets(stack) -> dict[str, tuple[int, str]]:
+    """Socket inode -> ``(pid, command)`` for every process of the stack's services."""
+    import os
+    from pathlib import Path
+
+    groups = {pid for svc in stack.services().values() if (pid := stack.pid(svc)) is not None}
+    owned: dict[str, tuple[int, str]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            pgrp = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2])
+            if pgrp not in groups:
+                continue
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+            for fd in (proc / "fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    owned[target[8:-1]] = (int(proc.name), cmd)
+        except OSError:
+            continue
+    return owned
+
+
+def test_every_listener_of_the_stack_is_on_loopback(full_stack):
+    """Issue 19: nothing of the embedded stack listens on 0.0.0.0. The Airflow log servers
+    (8793 scheduler, 8794 triggerer) bound every interface and are not started; the
+    scheduler health check (8974) is bound to 127.0.0.1."""
+    settings, stack = full_stack
+    owned = _stack_sockets(stack)
+    mine = sorted(
+        (port, addr, owned[inode][1][:60])
+        for addr, port, inode in _tcp_listeners()
+        if inode in owned
+    )
+    print("\n".join(f"{addr}:{port}  {cmd}" for port, addr, cmd in mine))
+    ports = {port for port, _, _ in mine}
+    service_ports = {
+        settings.s3_port,
+        settings.mlflow_port,
+        settings.airflow_port,
+        settings.serve_port,
+    }
+    assert service_ports <= ports, (service_ports - ports, mine)
+    exposed = [
+        (port, addr, cmd)
+        for port, addr, cmd in mine
+        if addr not in ("127.0.0.1", "::1", "::ffff:127.0.0.1")
+    ]
+    assert exposed == [], exposed
+    assert not ports & {8793, 8794}, mine  # the log servers are not started

@@ -262,6 +262,44 @@ BAD = {
         "missing_column",
         ["'label'", "missing"],
     ),
+    "repeated_header": (
+        "repeated.csv",
+        lambda: (
+            make_frame(seed=30).to_csv(index=False, header=["x1", "x1", "colour", "label"]).encode()
+        ),
+        "extra_column",
+        ["column 'x1' appears more than once"],
+    ),
+    "semicolon_delimited": (
+        "semicolons.csv",
+        lambda: make_frame(seed=31).to_csv(index=False, sep=";").encode(),
+        "wrong_delimiter",
+        ["the file looks ';'-delimited; Driftline reads comma-separated CSV"],
+    ),
+    "tab_delimited": (
+        "tabs.csv",
+        lambda: make_frame(seed=32).to_csv(index=False, sep="\t").encode(),
+        "wrong_delimiter",
+        ["the file looks tab-delimited"],
+    ),
+    "parquet_text_columns": (
+        "text.parquet",
+        lambda: parquet(make_frame(seed=33).astype(str)),
+        "wrong_type",
+        ["column 'x1' is stored as text (Parquet type string", "the contract expects numbers"],
+    ),
+    "boolean_labels": (
+        "bool-labels.csv",
+        _frame(_with("label", lambda df: df["label"].astype(bool)), 34),
+        "wrong_type",
+        ["column 'label' has", "boolean values", "the contract expects integer categories [0, 1]"],
+    ),
+    "two_rows": (
+        "two-rows.csv",
+        lambda: csv(make_frame(2, seed=35)),
+        "too_few_rows",
+        ["batch has 2 rows, fewer than the 10", "DRIFTLINE_MIN_BATCH_ROWS"],
+    ),
 }
 
 
@@ -323,6 +361,24 @@ def test_duplicate_rows_are_counted_and_processed_once(env):
     assert out.validation["n_duplicate_rows"] == 40
     batch_id = out.batch["batch_id"]
     assert where(env, body) == [f"{env.bucket_landing}/processed/{batch_id}/dup-rows.csv"]
+
+
+def test_labels_written_as_decimals_are_processed_and_noted(env):
+    body = csv(_with("label", lambda df: df["label"].astype(float))(make_frame(300, seed=36)))
+    land(env, "decimal-labels.csv", body)
+    out = run_batch(env)
+    assert out.validation["passed"] is True, out.validation["failures"]
+    (note,) = out.validation["notes"]
+    assert note.startswith("column 'label' has 300 whole numbers written as decimals")
+    assert out.processed is not None
+
+
+def test_the_minimum_batch_rows_is_a_setting():
+    assert Settings.from_env({}).min_batch_rows == 10
+    assert Settings.from_env({"DRIFTLINE_MIN_BATCH_ROWS": "1"}).min_batch_rows == 1
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"DRIFTLINE_MIN_BATCH_ROWS": "0"})
+    assert "DRIFTLINE_MIN_BATCH_ROWS" in str(info.value)
 
 
 def test_the_same_batch_delivered_twice_is_processed_once(env):
@@ -415,6 +471,119 @@ def test_a_key_with_odd_characters_is_quarantined_with_its_reason(env, name):
     )
     assert reason["source_key"] == env.landing_prefix + name
     assert flow.claim_next(env)["outcome"] == "empty"
+
+
+def _alerts() -> list[dict]:
+    from driftline.monitoring import MonitoringStore
+
+    store = MonitoringStore.from_env()
+    try:
+        return store.alerts()
+    finally:
+        store.dispose()
+
+
+def test_a_file_name_over_the_limit_is_rejected_and_alerted_and_the_queue_goes_on(env):
+    """The 255-character name of the issue: refused at claim time (its batch id would be 260
+    characters), moved to rejected-keys/ with its reason, alerted; the next file is processed."""
+    name = "w" * 251 + ".csv"
+    body = csv(make_frame(50, seed=40))
+    key = land(env, name, body)
+    land(env, "zz-after-the-long-one.csv", csv(make_frame(50, seed=41)))
+    out = run_batch(env)
+    assert out.claim["outcome"] == "rejected"
+    message = out.claim["message"]
+    assert "has a file name of 255 characters, more than the 200 Driftline accepts" in message
+    assert "rename the file to at most 200 characters" in message
+    (place,) = where(env, body)
+    moved = place.split("/", 1)[1]
+    assert moved.startswith("rejected-keys/") and len(moved) < 150
+    reason = json.loads(body_of(env, env.bucket_quarantine, moved + ".reason.json"))
+    assert reason["source_key"] == key and "200" in reason["reason"]
+    alert = next(a for a in _alerts() if a["batch_id"] == "rejected-" + moved.rsplit("/", 1)[1])
+    assert alert["rule"] == "quarantined_batch" and "255 characters" in alert["message"]
+    nxt = run_batch(env)  # the queue goes on
+    assert nxt.claim["outcome"] == "claimed" and nxt.processed is not None
+    assert flow.claim_next(env)["outcome"] == "empty"
+
+
+def test_a_file_name_at_the_limit_goes_through_every_step(env):
+    """200 characters: a 205-character batch id; validation (Data Docs, report), publishing
+    (run summary) and quarantine (report, alert) all write their keys and files."""
+    ok_name = "a" * 196 + ".csv"
+    body = csv(make_frame(50, seed=42))
+    land(env, ok_name, body)
+    out = run_batch(env)
+    assert out.claim["outcome"] == "claimed" and len(out.batch["batch_id"]) == 205
+    assert out.validation["passed"] and out.processed is not None
+    summary = flow.publish(out.batch, settings=env)
+    assert summary["processed_uri"].endswith(ok_name)
+    bad_name = "b" * 196 + ".csv"
+    land(env, bad_name, csv(_with("x9", lambda df: 1.0)(make_frame(50, seed=43))))
+    bad = run_batch(env)
+    assert bad.quarantine is not None
+    batch_id = bad.batch["batch_id"]
+    assert any(a["batch_id"] == batch_id and a["rule"] == "quarantined_batch" for a in _alerts())
+
+
+def test_a_batch_failing_for_good_is_set_aside_and_the_next_is_processed(env, monkeypatch):
+    """What the training DAG's failure callback does once a step failed on its last retry
+    (the 2-row batch of the issue failed gate_and_promote on every try): the batch leaves
+    claimed/ for failed/ with its error, the failure is alerted, the next batch is resolved,
+    and the same file delivered again is claimed anew."""
+    from types import SimpleNamespace
+
+    from driftline_common import _alert_failure
+
+    from driftline.errors import ModelError
+
+    for var, value in {
+        "DRIFTLINE_BUCKET_LANDING": env.bucket_landing,
+        "DRIFTLINE_BUCKET_QUARANTINE": env.bucket_quarantine,
+        "DRIFTLINE_BUCKET_REPORTS": env.bucket_reports,
+        "DRIFTLINE_LANDING_PREFIX": env.landing_prefix,
+        "DRIFTLINE_MODEL_NAME": env.model_name,
+    }.items():
+        monkeypatch.setenv(var, value)
+    stuck, after = csv(make_frame(50, seed=44)), csv(make_frame(50, seed=45))
+    land(env, "a-stuck.csv", stuck)
+    land(env, "b-after.csv", after)
+    assert flow.claim_next(env)["outcome"] == flow.claim_next(env)["outcome"] == "claimed"
+    batch = flow.resolve_batch(settings=env)
+    assert batch["key"].endswith("a-stuck.csv")
+    error = ModelError("batch x: gating: Found array with 0 sample(s) (shape=(0, 3))")
+    ti = SimpleNamespace(
+        dag_id="driftline_continual_training",
+        task_id="gate_and_promote",
+        run_id="manual__stuck",
+        try_number=4,
+        xcom_pull=lambda task_ids: batch,
+    )
+    run = SimpleNamespace(dag_id=ti.dag_id, run_id=ti.run_id)
+    _alert_failure({"ti": ti, "exception": error, "dag_run": run})
+
+    batch_id = batch["batch_id"]
+    assert where(env, stuck, f"failed/{batch_id}") == [
+        f"{env.bucket_quarantine}/failed/{batch_id}/a-stuck.csv"
+    ]
+    report = json.loads(body_of(env, env.bucket_quarantine, f"failed/{batch_id}/error.json"))
+    assert report["task_id"] == "gate_and_promote" and "0 sample(s)" in report["error"]
+    alert = next(a for a in _alerts() if a["batch_id"] == batch_id)
+    assert alert["rule"] == "failed_run"
+    assert "gate_and_promote failed (try 4)" in alert["message"]
+    assert (
+        f"was set aside to s3://{env.bucket_quarantine}/failed/{batch_id}/a-stuck.csv"
+        in (alert["message"])
+    )
+    assert batches.backlog_after(batch_id, env) == 1  # the next run is started
+    nxt = flow.resolve_batch(settings=env)
+    assert nxt["key"].endswith("b-after.csv")
+    assert flow.validate_batch(nxt, settings=env)["passed"]
+    batches.mark_processed(batches.load_ref(nxt, env), env)
+    # once the cause is fixed, the same file delivered again is claimed, not a duplicate
+    land(env, "a-stuck.csv", stuck)
+    again = flow.claim_next(env)
+    assert again["outcome"] == "claimed" and again["batch"]["batch_id"] == batch_id
 
 
 @pytest.mark.parametrize(

@@ -104,6 +104,148 @@ def test_the_local_stack_runs_airflow_with_simple_auth_and_no_anonymous_admin(tm
     assert len(env["DRIFTLINE_AIRFLOW_ADMIN_PASSWORD"]) >= 12  # generated, not a default
 
 
+def test_the_local_stack_runs_mlflow_with_basic_auth(tmp_path):
+    """The embedded MLflow is started as in compose: basic-auth app behind its entrypoint,
+    admin password and Flask secret from the generated credentials, user store in the
+    (git-ignored) state folder; clients get the login, never the Flask secret."""
+    from driftline.stack import MLFLOW_ENTRYPOINT, Stack, load_or_create_credentials
+
+    settings = Settings.from_env({"DRIFTLINE_STATE_DIR": str(tmp_path)})
+    stack = Stack(settings, ["mlflow"])
+    svc = stack.services()["mlflow"]
+    creds = load_or_create_credentials(settings)
+    assert svc.command[:2] == ["bash", str(MLFLOW_ENTRYPOINT)]
+    assert svc.command[svc.command.index("--app-name") + 1] == "basic-auth"
+    assert svc.env["MLFLOW_AUTH_ADMIN_PASSWORD"] == creds["MLFLOW_TRACKING_PASSWORD"]
+    assert svc.env["MLFLOW_FLASK_SERVER_SECRET_KEY"] == creds["MLFLOW_FLASK_SERVER_SECRET_KEY"]
+    assert svc.env["MLFLOW_AUTH_DATABASE_URI"] == f"sqlite:///{tmp_path}/mlflow/basic_auth.db"
+    env = stack.env()
+    assert env["MLFLOW_TRACKING_USERNAME"] == "admin"
+    assert env["MLFLOW_TRACKING_PASSWORD"] == creds["MLFLOW_TRACKING_PASSWORD"]
+    assert "MLFLOW_FLASK_SERVER_SECRET_KEY" not in env  # the server's only
+    assert not any(creds["MLFLOW_TRACKING_PASSWORD"] in part for part in svc.command)
+    done = subprocess.run(["git", "check-ignore", "-q", ".state/mlflow/basic_auth.db"], cwd=ROOT)
+    assert done.returncode == 0, "the MLflow user store is not git-ignored"
+
+
+def _mlflow_call(base: str, method: str, path: str, auth=None, **kwargs) -> int:
+    import httpx
+
+    return httpx.request(method, base + path, auth=auth, timeout=30, **kwargs).status_code
+
+
+@pytest.mark.integration
+def test_the_embedded_mlflow_refuses_anonymous_writes(services):
+    """Anonymous (and wrong-password) requests to a real embedded MLflow get 401: moving an
+    alias, creating and deleting a registered model, tagging a version, writing and deleting
+    an artifact through the proxy. Nothing changes; the same calls logged in succeed."""
+    import uuid
+
+    from driftline.stack import load_or_create_credentials
+
+    base = services.mlflow_tracking_uri
+    admin = ("admin", load_or_create_credentials(services)["MLFLOW_TRACKING_PASSWORD"])
+    name = f"auth-probe-{uuid.uuid4().hex[:8]}"
+    api = "/api/2.0/mlflow"
+    art = f"/api/2.0/mlflow-artifacts/artifacts/auth-probe/{name}/model.txt"
+
+    def ok(method, path, **kw):
+        code = _mlflow_call(base, method, path, admin, **kw)
+        assert code == 200, (method, path, code)
+
+    ok("POST", f"{api}/registered-models/create", json={"name": name})
+    run = httpx_post_json(base + f"{api}/runs/create", admin, json={"experiment_id": "0"})["run"]
+    for _ in range(2):
+        ok(
+            "POST",
+            f"{api}/model-versions/create",
+            json={
+                "name": name,
+                "source": run["info"]["artifact_uri"] + "/model",
+                "run_id": run["info"]["run_id"],
+            },
+        )
+    ok(
+        "POST",
+        f"{api}/registered-models/alias",
+        json={"name": name, "alias": "champion", "version": "2"},
+    )
+    ok("PUT", art, content=b"the champion")
+
+    writes = {
+        "move alias": (
+            "POST",
+            f"{api}/registered-models/alias",
+            {"json": {"name": name, "alias": "champion", "version": "1"}},
+        ),
+        "create model": (
+            "POST",
+            f"{api}/registered-models/create",
+            {"json": {"name": name + "-x"}},
+        ),
+        "delete model": ("DELETE", f"{api}/registered-models/delete", {"json": {"name": name}}),
+        "set version tag": (
+            "POST",
+            f"{api}/model-versions/set-tag",
+            {"json": {"name": name, "version": "2", "key": "k", "value": "v"}},
+        ),
+        "write artifact": ("PUT", art, {"content": b"replaced"}),
+        "delete artifact": ("DELETE", art, {}),
+    }
+    seen = {}
+    for what, (method, path, kw) in writes.items():
+        for who, auth in (("anonymous", None), ("wrong password", ("admin", "not-the-password"))):
+            seen[f"{what} ({who})"] = _mlflow_call(base, method, path, auth, **kw)
+    print(seen)
+    assert set(seen.values()) == {401}, seen
+
+    got = httpx_get_json(base + f"{api}/registered-models/get", admin, params={"name": name})
+    model = got["registered_model"]
+    assert {a["alias"]: a["version"] for a in model["aliases"]} == {"champion": "2"}
+    tags = httpx_get_json(
+        base + f"{api}/model-versions/get", admin, params={"name": name, "version": "2"}
+    )
+    assert "tags" not in tags["model_version"]
+    assert httpx_get(base + art, admin).content == b"the champion"
+    assert (
+        _mlflow_call(base, "POST", f"{api}/registered-models/search", None, json={}) == 401
+    )  # reads too
+
+    # logged in, the same writes go through
+    ok(
+        "POST",
+        f"{api}/registered-models/alias",
+        json={"name": name, "alias": "champion", "version": "1"},
+    )
+    ok(
+        "POST",
+        f"{api}/model-versions/set-tag",
+        json={"name": name, "version": "2", "key": "k", "value": "v"},
+    )
+    ok("DELETE", art)
+    ok("DELETE", f"{api}/registered-models/delete", json={"name": name})
+
+
+def httpx_get(url: str, auth, **kwargs):
+    import httpx
+
+    resp = httpx.get(url, auth=auth, timeout=30, **kwargs)
+    assert resp.status_code == 200, (url, resp.status_code, resp.text[:200])
+    return resp
+
+
+def httpx_post_json(url: str, auth, **kwargs) -> dict:
+    import httpx
+
+    resp = httpx.post(url, auth=auth, timeout=30, **kwargs)
+    assert resp.status_code == 200, (url, resp.status_code, resp.text[:200])
+    return resp.json()
+
+
+def httpx_get_json(url: str, auth, **kwargs) -> dict:
+    return httpx_get(url, auth, **kwargs).json()
+
+
 # ------------------------------------------------------------------ model loading
 @pytest.mark.parametrize(
     "uri",

@@ -5,6 +5,7 @@ import socket
 import pytest
 
 from driftline.errors import PortInUseError
+from driftline.settings import Settings
 from driftline.stack import Stack
 from driftline.supervise import check_ports_free, port_in_use
 from tests.conftest import test_settings
@@ -41,11 +42,19 @@ def test_stack_up_refuses_a_taken_port(tmp_path, busy_port):
 def test_credentials_are_generated_once_and_private(tmp_path):
     from driftline.stack import credentials_path, load_or_create_credentials
 
-    settings = test_settings(tmp_path)
+    settings = Settings.from_env({"DRIFTLINE_STATE_DIR": str(tmp_path)})
     first = load_or_create_credentials(settings)
     second = load_or_create_credentials(settings)
     assert first == second
     assert len(first["AWS_SECRET_ACCESS_KEY"]) >= 30
+    # MLflow's basic-auth admin password (MLflow refuses < 12 characters) and Flask secret
+    assert len(first["MLFLOW_TRACKING_PASSWORD"]) >= 12
+    assert len(first["MLFLOW_FLASK_SERVER_SECRET_KEY"]) >= 32
+    assert len(set(first.values())) == len(first)  # every secret is its own
+    other = load_or_create_credentials(
+        Settings.from_env({"DRIFTLINE_STATE_DIR": str(tmp_path / "b")})
+    )
+    assert not set(first.values()) & set(other.values())  # random, not defaulted
     assert oct(credentials_path(settings).stat().st_mode & 0o777) == "0o600"
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import _free_block, test_settings
+from tests.conftest import _free_block, environ, mlflow_login, test_settings
 from tests.reliability.faults import PrivatePostgres
 
 
@@ -90,7 +90,8 @@ def pg_stack(tmp_path_factory, bootstrap_airflow):
         # tolerant of slow answers on a busy machine
         api = bootstrap_airflow(settings, dag_timeout=400, run_timeout=1200)
         info = PgStackInfo(settings, stack, postgres, api, env)
-        yield info
+        with environ(mlflow_login()):  # this process's MLflow clients log in too
+            yield info
     finally:
         for proc in info.extra if info is not None else []:
             stop_process(proc)
@@ -127,10 +128,12 @@ class PgStackInfo:
         stopped when the session ends.
         """
         log = self.settings.state_dir / "logs" / f"{command}-{len(self.extra) + 1}.log"
+        from driftline.airflow_local import component_args
         from driftline.supervise import start
 
         airflow = str(Path(sys.executable).parent / "airflow")
-        proc = start([airflow, command], self.env, log, self.settings.state_dir)
+        # as the stack runs it (no log server on every interface)
+        proc = start([airflow, *component_args([command])], self.env, log, self.settings.state_dir)
         self.extra.append(proc)
         return proc
 

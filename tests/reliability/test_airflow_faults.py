@@ -91,9 +91,14 @@ def component_pids(info, name: str) -> list[int]:
     root = service_pid(info.stack, "airflow")
     # standalone's direct children (their own children, e.g. the log server, share the name);
     # some set a process title such as "airflow api_server -- host:... port:..."
+    # (the stack starts the scheduler and the triggerer with --skip-serve-logs)
     titles = (f"airflow {name}", f"airflow {name.replace('-', '_')} ")
-    found = [p for p in children(root) if cmdline(p).endswith(titles[0]) or titles[1] in cmdline(p)]
-    found += [p.pid for p in info.extra if p.poll() is None and p.args[-1] == name]
+
+    def title(p: int) -> str:
+        return cmdline(p).removesuffix(" --skip-serve-logs")
+
+    found = [p for p in children(root) if title(p).endswith(titles[0]) or titles[1] in title(p)]
+    found += [p.pid for p in info.extra if p.poll() is None and p.args[1] == name]
     return found
 
 

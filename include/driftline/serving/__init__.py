@@ -16,7 +16,13 @@ module         concept
 
 from driftline.serving.app import ServingConfig, create_app, score, serve
 from driftline.serving.live import check_live_drift, read_live
-from driftline.serving.payload import ColumnSchema, PayloadError, conform_to, parse_payload
+from driftline.serving.payload import (
+    ColumnSchema,
+    PayloadError,
+    conform_to,
+    parse_json,
+    parse_payload,
+)
 from driftline.serving.resolver import ChampionResolver, ServedModel
 from driftline.serving.sampler import LiveSampler, live_prefix
 
@@ -31,6 +37,7 @@ __all__ = [
     "conform_to",
     "create_app",
     "live_prefix",
+    "parse_json",
     "parse_payload",
     "read_live",
     "score",

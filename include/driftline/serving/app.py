@@ -14,15 +14,16 @@ A prediction answer is ``{"model_name", "model_version", "predictions": [...],
 "classes": [...], "probabilities": [[...], ...], "request_id", "ignored_columns"}``
 (``classes``/``probabilities`` for classifiers) with the header
 ``X-Driftline-Model-Version``. A body that does not fit the signature gets HTTP 422
-``{"error": ..., "column": ...}`` naming the column; a body that is not JSON 400; before
-the first champion exists 503. The served version follows ``models:/<name>@champion``
+``{"error": ..., "column": ...}`` naming the column (also a repeated column or key, a
+number that is not finite or beyond the float32 range); a body that is not JSON, or
+nests too deeply to read, 400; before the first champion exists 503. Only a failure of
+the model itself on valid input is a 500. The served version follows ``models:/<name>@champion``
 (:class:`~driftline.serving.resolver.ChampionResolver`) and a sample of the scored rows
 goes to S3 (:class:`~driftline.serving.sampler.LiveSampler`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import uuid
@@ -36,13 +37,15 @@ import pandas as pd
 from starlette.requests import Request
 
 from driftline.errors import ConfigError, fail
-from driftline.serving.payload import PayloadError, conform_to, parse_payload
+from driftline.serving.payload import PayloadError, conform_to, parse_json, parse_payload
 from driftline.serving.resolver import ChampionResolver, ServedModel
 from driftline.serving.sampler import LiveSampler
 from driftline.settings import Settings
 
 log = logging.getLogger("driftline.serving")
 VERSION_HEADER = "X-Driftline-Model-Version"
+#: What scikit-learn's input check says about values it cannot compute with.
+_BAD_NUMBERS = "infinity or a value too large"
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -201,7 +204,9 @@ def create_app(
                 )
             frame = conform_to(raw, model.schema) if model.schema else raw
         except PayloadError as exc:
-            return JSONResponse(exc.to_dict(), status_code=422)
+            return JSONResponse(exc.to_dict(), status_code=exc.status)
+        except RecursionError:  # nested values too deep for pandas
+            return _error(400, fail("the body nests too deeply", "send flat rows"))
         try:
             out = score(model, frame, proba=proba)
         except Exception as exc:  # noqa: BLE001 - MLflow's schema enforcement and the model
@@ -209,6 +214,15 @@ def create_app(
 
             if isinstance(exc, MlflowException):
                 return _error(422, fail(f"the input does not fit the model ({exc})", "fix it"))
+            if isinstance(exc, ValueError) and _BAD_NUMBERS in str(exc):
+                # the model's own input check (scikit-learn): the values, not the model
+                return _error(
+                    422,
+                    fail(
+                        f"the input has values the model cannot compute with ({exc})",
+                        "send finite numbers in the range the model was trained on",
+                    ),
+                )
             log.exception("version %s failed to predict", model.version)
             return _error(
                 500,
@@ -236,9 +250,9 @@ def create_app(
     async def predict(request: Request) -> Any:
         body = await request.body()
         try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            return _error(400, fail(f"the body is not JSON ({exc})", "send a JSON object"))
+            payload = parse_json(body)
+        except PayloadError as exc:
+            return JSONResponse(exc.to_dict(), status_code=exc.status)
         proba = request.query_params.get("proba", "true").lower() not in ("0", "false", "no")
         return await run_in_threadpool(_predict, payload, proba)
 

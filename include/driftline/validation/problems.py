@@ -2,7 +2,10 @@
 
 A :class:`Problem` is one malformed aspect of a batch (unreadable file, missing column,
 text in a numeric column, ...). Problems never raise: the validator turns each into a
-failed check of the :class:`~driftline.validation.report.ValidationReport`.
+failed check of the :class:`~driftline.validation.report.ValidationReport`. A problem
+with ``note=True`` (kind ``coerced``: a lossless conversion the reader made, e.g. labels
+written as ``1.0`` read as the integer ``1``) fails nothing; it is listed in the report's
+``notes``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ ProblemKind = Literal[
     "all_null",
     "inf_values",
     "unseen_categories",
+    "wrong_delimiter",
+    "too_few_rows",
+    "coerced",
 ]
 
 #: The Great Expectations check that also catches each problem kind (if any). A failed
@@ -56,6 +62,8 @@ class Problem:
         Positions (0-based, data rows only) of a few offending rows.
     n_nulled : int
         Number of cells the reader turned into nulls while coercing the column.
+    note : bool
+        A lossless conversion to report, not a failure.
 
     Examples
     --------
@@ -72,6 +80,7 @@ class Problem:
     values: tuple[Any, ...] = ()
     rows: tuple[int, ...] = ()
     n_nulled: int = 0
+    note: bool = False
 
     @property
     def message(self) -> str:

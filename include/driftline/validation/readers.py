@@ -8,6 +8,15 @@ and unseen categories all become :class:`~driftline.validation.problems.Problem`
 the validator reports as failed checks. Only a source that does not exist raises
 (:class:`~driftline.errors.DataError`), and an unreachable S3 server
 (:class:`~driftline.errors.ServiceError`).
+
+Beyond the contract, each format checks what only it can see: a CSV header naming a
+column twice (pandas would rename the second ``x.1``) is reported as that column
+appearing more than once, and a CSV whose header splits into the contract's columns on
+``;``, tab or ``|`` gets a ``wrong_delimiter`` hint; a Parquet column stored as text where
+the contract expects numbers, integers or booleans is a ``wrong_type`` naming the stored
+type (a CSV is all text, so there numbers are parsed). Integer columns (and integer
+categories, e.g. a 0/1 label) refuse booleans; integers written as decimals (``1.0``)
+are read as integers and reported as a ``coerced`` note.
 """
 
 from __future__ import annotations
@@ -56,8 +65,8 @@ class ReadResult:
 
     @property
     def ok(self) -> bool:
-        """True when the batch was read and conformed without any problem."""
-        return self.frame is not None and not self.problems
+        """True when the batch was read and conformed without any problem (notes aside)."""
+        return self.frame is not None and not any(not p.note for p in self.problems)
 
     @property
     def n_rows(self) -> int:
@@ -83,6 +92,12 @@ class BatchReader(ABC):
     @abstractmethod
     def _parse(self, data: bytes, contract: DataContract | None) -> pd.DataFrame:
         """Parse the (decompressed) bytes into a frame; may raise anything."""
+
+    def _format_problems(
+        self, frame: pd.DataFrame, data: bytes, contract: DataContract | None
+    ) -> list[Problem]:
+        """Problems only this format can see, on the parsed frame before it is conformed."""
+        return []
 
     def read(
         self,
@@ -110,8 +125,9 @@ class BatchReader(ABC):
             return ReadResult(
                 name, self.format, None, (Problem("unreadable", None, detail),), n_bytes
             )
+        found = self._format_problems(frame, data, contract)
         frame, problems = conform(frame, contract)
-        return ReadResult(name, self.format, frame, problems, n_bytes)
+        return ReadResult(name, self.format, frame, (*found, *problems), n_bytes)
 
 
 class CsvReader(BatchReader):
@@ -123,14 +139,24 @@ class CsvReader(BatchReader):
     def _parse(self, data: bytes, contract: DataContract | None) -> pd.DataFrame:
         text_columns = {}
         if contract is not None:
+            # text categories stay text; integer columns are parsed by the reader, so
+            # "1.0" and "True" can be told from "1"
             text_columns = {
-                c.name: str
-                for c in contract.columns
-                if c.kind == "categorical" and not _integer_categories(c)
+                c.name: str for c in contract.columns if c.kind in ("categorical", "integer")
             }
-        return pd.read_csv(
+        frame = pd.read_csv(
             io.BytesIO(data), dtype=text_columns or None, encoding="utf-8", low_memory=False
         )
+        header = _header(data)
+        if len(header) == len(frame.columns) and len(set(header)) < len(header):
+            frame.columns = header  # pandas renamed the repeats 'x.1': report them as repeats
+        return frame
+
+    def _format_problems(
+        self, frame: pd.DataFrame, data: bytes, contract: DataContract | None
+    ) -> list[Problem]:
+        hint = _delimiter_hint(frame, data, contract)
+        return [] if hint is None else [hint]
 
 
 class ParquetReader(BatchReader):
@@ -143,6 +169,29 @@ class ParquetReader(BatchReader):
         import pyarrow.parquet as pq
 
         return pq.read_table(io.BytesIO(data)).to_pandas()
+
+    def _format_problems(
+        self, frame: pd.DataFrame, data: bytes, contract: DataContract | None
+    ) -> list[Problem]:
+        """A column stored as text where the contract expects numbers is a type error."""
+        if contract is None:
+            return []
+        problems = []
+        for spec in contract.columns:
+            if spec.name not in frame.columns or not _wants_numbers(spec):
+                continue
+            column = frame[spec.name]
+            if isinstance(column, pd.DataFrame) or not pd.api.types.is_string_dtype(column):
+                continue  # repeated names are reported by conform
+            sample = tuple(column.dropna().unique()[:N_SAMPLES].tolist())
+            detail = (
+                f"is stored as text (Parquet type string, e.g. {list(sample)[:3]}), "
+                f"the contract expects {_expected(spec)}: write the column with a numeric type"
+            )
+            problems.append(
+                Problem("wrong_type", spec.name, detail, int(column.notna().sum()), sample)
+            )
+        return problems
 
 
 READERS: tuple[type[BatchReader], ...] = (CsvReader, ParquetReader)
@@ -282,16 +331,66 @@ def _numeric(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]
 
 
 def _as_integers(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:
+    if pd.api.types.is_bool_dtype(raw.dtype):  # True/False where the contract has integers
+        return _booleans_refused(raw, spec, raw.notna().to_numpy())
     values, bad = _to_float(raw)
+    booleans = bad & raw.map(
+        lambda v: str(v).strip().lower() in ("true", "false"), na_action="ignore"
+    ).fillna(False).to_numpy(dtype=bool)
+    if booleans.any() and booleans.sum() == bad.sum():
+        return _booleans_refused(raw, spec, booleans)
     inf = np.isinf(values)
     problems = _inf_problem(spec.name, values, raw, nulled=True)
     with np.errstate(invalid="ignore"):
         fractional = np.isfinite(values) & ((values != np.round(values)) | (np.abs(values) > 2**62))
     bad = bad | fractional
     problems = _wrong_type(spec.name, raw, bad, "an integer", nulled=True) + problems
+    problems += _decimals_note(spec.name, raw, values, bad | inf)
     values = np.where(inf | fractional, np.nan, values)
     out = pd.Series(values, index=raw.index, name=raw.name)
     return out.astype("Int64" if np.isnan(values).any() else np.int64), problems
+
+
+def _booleans_refused(
+    raw: pd.Series, spec: ColumnSpec, mask: np.ndarray
+) -> tuple[pd.Series, list[Problem]]:
+    """True/False in an integer column: refused (the mapping to 0/1 is the producer's call)."""
+    count = int(mask.sum())
+    values = tuple(_plain(v) for v in pd.unique(raw[mask])[:N_SAMPLES])
+    detail = (
+        f"has {_plural(count, 'boolean value')} (e.g. {list(values)[:2]}), the contract expects "
+        f"{_expected(spec)}: write the column as integers"
+    )
+    nulled = int(raw.notna().sum())
+    problem = Problem("wrong_type", spec.name, detail, count, values, _rows(mask), nulled)
+    nulls = pd.Series(pd.array([None] * len(raw), dtype="Int64"), index=raw.index, name=raw.name)
+    return nulls, [problem]
+
+
+def _decimals_note(name: str, raw: pd.Series, values: np.ndarray, bad: np.ndarray) -> list[Problem]:
+    """A note when whole numbers were written as decimals (``1.0``) and read as integers.
+
+    Only for a column without failures (a failing column is reported as such).
+    """
+    ok = raw.notna().to_numpy() & ~bad
+    if bad.any() or not ok.any():
+        return []
+    if pd.api.types.is_float_dtype(raw.dtype):
+        decimals = ok
+    elif pd.api.types.is_numeric_dtype(raw.dtype):
+        return []
+    else:
+        text = raw.map(lambda v: str(v).strip().lower(), na_action="ignore")
+        decimals = ok & text.str.contains(r"[.e]", regex=True, na=False).to_numpy(dtype=bool)
+    count = int(decimals.sum())
+    if not count:
+        return []
+    examples = tuple(_plain(v) for v in pd.unique(raw[decimals])[:3])
+    detail = (
+        f"has {_plural(count, 'whole number')} written as decimals (e.g. {list(examples)}), "
+        "read as the integers the contract expects"
+    )
+    return [Problem("coerced", name, detail, count, examples, _rows(decimals), note=True)]
 
 
 def _categorical(raw: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, list[Problem]]:
@@ -348,6 +447,52 @@ _CONVERTERS: dict[str, Callable[[pd.Series, ColumnSpec], tuple[pd.Series, list[P
 
 
 # ---------------------------------------------------------------------- helpers
+_DELIMITERS = (";", "\t", "|")
+
+
+def _header(data: bytes) -> list[str]:
+    """The CSV header row as written (no renaming of repeated names); [] if unreadable."""
+    try:
+        row = pd.read_csv(io.BytesIO(data), header=None, nrows=1, dtype=str, encoding="utf-8")
+    except Exception:  # noqa: BLE001 - the full parse reports it
+        return []
+    return [str(v) for v in row.iloc[0].tolist()] if len(row) else []
+
+
+def _delimiter_hint(
+    frame: pd.DataFrame, data: bytes, contract: DataContract | None
+) -> Problem | None:
+    """A ``wrong_delimiter`` problem when the header splits into columns on ``;``, tab or ``|``."""
+    first = data[:65536].split(b"\n", 1)[0].decode("utf-8", errors="replace").strip()
+    found = {str(c) for c in frame.columns}
+    wanted = set(contract.column_names) if contract is not None else set()
+    for sep in _DELIMITERS:
+        names = {n.strip().strip('"') for n in first.split(sep)}
+        if len(names) < 2:
+            continue
+        better = len(names & wanted) > len(found & wanted) if wanted else len(frame.columns) == 1
+        if better:
+            shown = "tab" if sep == "\t" else repr(sep)
+            detail = (
+                f"the file looks {shown}-delimited; Driftline reads comma-separated CSV "
+                f"(re-export it with ',' as the delimiter)"
+            )
+            return Problem("wrong_delimiter", None, detail)
+    return None
+
+
+def _wants_numbers(spec: ColumnSpec) -> bool:
+    return spec.kind in ("numeric", "integer", "boolean") or _integer_categories(spec)
+
+
+def _expected(spec: ColumnSpec) -> str:
+    if spec.kind == "categorical":
+        return f"integer categories {list(spec.categories or ())}"
+    return {"numeric": "numbers", "integer": "integers", "boolean": "booleans"}.get(
+        spec.kind, spec.kind
+    )
+
+
 def _integer_categories(spec: ColumnSpec) -> bool:
     return bool(spec.categories) and all(isinstance(c, int) for c in spec.categories or ())
 

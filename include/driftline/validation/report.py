@@ -73,6 +73,9 @@ class Failure:
 class ValidationReport:
     """Outcome of validating one batch against a data contract.
 
+    ``notes`` lists lossless conversions the reader made (e.g. labels written as ``1.0``
+    read as ``1``); they fail nothing and appear in :meth:`summary`.
+
     Examples
     --------
     >>> f = Failure("expect_column_values_to_not_be_in_set", "inf_values", "price",
@@ -97,6 +100,7 @@ class ValidationReport:
     data_docs: str | None = None
     validated_at: str = ""
     n_duplicate_rows: int = 0
+    notes: tuple[str, ...] = ()
 
     @property
     def failed_columns(self) -> tuple[str, ...]:
@@ -112,8 +116,10 @@ class ValidationReport:
                 if self.n_duplicate_rows
                 else ""
             )
+            notes = "".join(f"; note: {n}" for n in self.notes)
             return (
-                f"batch {self.batch_id} passed all {self.n_checks} checks ({self.n_rows} rows{dup})"
+                f"batch {self.batch_id} passed all {self.n_checks} checks "
+                f"({self.n_rows} rows{dup}){notes}"
             )
         n = len(self.failures)
         what = "; ".join(f.message for f in self.failures)
@@ -143,6 +149,7 @@ class ValidationReport:
         """Inverse of :meth:`to_dict`."""
         d = dict(data)
         d["failures"] = tuple(Failure.from_dict(f) for f in d.get("failures", ()))
+        d["notes"] = tuple(d.get("notes", ()))
         return cls(**d)
 
     @classmethod

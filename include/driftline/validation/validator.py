@@ -204,6 +204,7 @@ def validate(
     docs_dir: str | os.PathLike[str] | None = None,
     settings: Settings | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    min_rows: int = 0,
 ) -> ValidationReport:
     """Validate one batch against a data contract.
 
@@ -221,6 +222,10 @@ def validate(
         For ``s3://`` sources (default: from the environment).
     max_bytes : int
         Refuse larger files (a ``too_large`` failure).
+    min_rows : int
+        Refuse a batch with rows but fewer than this (a ``too_few_rows`` failure naming
+        ``DRIFTLINE_MIN_BATCH_ROWS``, the pipeline's minimum; the contract's own
+        ``min_rows`` is checked by its suite).
 
     Returns
     -------
@@ -241,7 +246,10 @@ def validate(
     key, gx_failures = (None, []) if frame is None else validator.run(frame, batch_id)
     docs = None if docs_dir is None else validator.build_docs(docs_dir, key)
     n_rows = 0 if frame is None else len(frame)
-    failures = merge_failures(problems, gx_failures, contract, n_rows)
+    if frame is not None and 0 < n_rows < min_rows:
+        problems = (*problems, too_few_rows(n_rows, min_rows))
+    notes = tuple(p.message for p in problems if p.note)
+    failures = merge_failures([p for p in problems if not p.note], gx_failures, contract, n_rows)
     return ValidationReport(
         batch_id=batch_id,
         passed=not failures,
@@ -255,7 +263,22 @@ def validate(
         data_docs=docs,
         validated_at=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         n_duplicate_rows=_duplicates(frame),
+        notes=notes,
     )
+
+
+def too_few_rows(n_rows: int, min_rows: int) -> Problem:
+    """The ``too_few_rows`` problem of a batch below the pipeline's minimum.
+
+    >>> print(too_few_rows(2, 10).message)
+    batch has 2 rows, fewer than the 10 Driftline needs to test drift and to train and gate a model (DRIFTLINE_MIN_BATCH_ROWS=10): deliver it together with the next rows, or lower DRIFTLINE_MIN_BATCH_ROWS
+    """
+    detail = fail(
+        f"batch has {n_rows} rows, fewer than the {min_rows} Driftline needs to test drift "
+        f"and to train and gate a model (DRIFTLINE_MIN_BATCH_ROWS={min_rows})",
+        "deliver it together with the next rows, or lower DRIFTLINE_MIN_BATCH_ROWS",
+    )
+    return Problem("too_few_rows", None, detail, count=n_rows)
 
 
 def _duplicate_count(frame: pd.DataFrame) -> int:

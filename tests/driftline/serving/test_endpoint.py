@@ -132,6 +132,91 @@ def test_a_body_that_is_not_json_gets_400(served):
     assert resp.status_code == 400 and "not JSON" in resp.json()["error"]
 
 
+def _row(x1: str = "0.5", x2: str = "0.1", c: str = '"a"') -> bytes:
+    return f'{{"x1": {x1}, "x2": {x2}, "c": {c}}}'.encode()
+
+
+#: Bad client input (raw JSON bodies): the answer and the words naming the problem.
+BAD_INPUT = {
+    "Infinity literal": (
+        b'{"dataframe_records": [' + _row(x1="Infinity") + b"]}",
+        422,
+        "x1",
+        "not a finite number",
+    ),
+    "-Infinity literal": (
+        b'{"dataframe_records": [' + _row(x2="-Infinity") + b"]}",
+        422,
+        "x2",
+        "not a finite number",
+    ),
+    "NaN literal": (b'{"dataframe_records": [' + _row(x1="NaN") + b"]}", 422, "x1", "null"),
+    "1e308": (b'{"dataframe_records": [' + _row(x1="1e308") + b"]}", 422, "x1", "too large"),
+    "1e400": (
+        b'{"dataframe_records": [' + _row(x2="1e400") + b"]}",
+        422,
+        "x2",
+        "not a finite number",
+    ),
+    "a 400-digit integer": (
+        b'{"dataframe_records": [' + _row(x1="9" * 400) + b"]}",
+        422,
+        "x1",
+        "not a finite number",
+    ),
+    "dataframe_split with a repeated column": (
+        b'{"dataframe_split": {"columns": ["x1", "x1", "x2", "c"], "data": [[0.1, 0.2, 0.3, "a"]]}}',
+        422,
+        "x1",
+        "appears more than once",
+    ),
+    "a key repeated in one record": (
+        b'{"dataframe_records": [{"x1": 0.1, "x1": 0.2, "x2": 0.3, "c": "a"}]}',
+        422,
+        "x1",
+        "appears more than once",
+    ),
+    "JSON nested 5,000 deep": (
+        b'{"dataframe_records": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+        400,
+        None,
+        "nests too deeply",
+    ),
+    "a value nested 5,000 deep": (
+        b'{"dataframe_records": [' + _row(x1="[" * 5000 + "]" * 5000) + b"]}",
+        400,
+        None,
+        "nests too deeply",
+    ),
+    "a value nested 500 deep": (
+        b'{"dataframe_records": [' + _row(x1="[" * 500 + "]" * 500) + b"]}",
+        422,
+        "x1",
+        "not a double",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_client_input_gets_4xx_naming_the_problem(served, case):
+    """Non-finite or overflowing numbers, repeated columns and deep nesting are the
+    client's problem: 400/422 with the column, never a 500 telling operators to roll back."""
+    body, status, column, words = BAD_INPUT[case]
+    resp = served["client"].post(
+        "/predict", content=body, headers={"content-type": "application/json"}
+    )
+    print(case, resp.status_code, resp.text[:200])
+    assert resp.status_code == status, resp.text
+    answer = resp.json()
+    assert answer["column"] == column and words in answer["error"], answer
+    assert "roll back" not in answer["error"]
+    if column is not None:
+        assert repr(column) in answer["error"]
+    # the endpoint still serves the next good request
+    good = served["client"].post("/predict", content=b'{"dataframe_records": [' + _row() + b"]}")
+    assert good.status_code == 200, good.text
+
+
 def test_sampled_requests_reach_s3_and_the_monitoring_store(served):
     s = served["settings"]
     served["client"].post("/predict", json=records(make_frame(200, 7)))

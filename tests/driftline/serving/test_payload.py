@@ -83,3 +83,69 @@ def test_serving_config_reads_and_checks_the_environment():
         ServingConfig.from_env({"DRIFTLINE_SERVE_SAMPLE_FRACTION": "2"})
     with pytest.raises(ConfigError, match="not a number"):
         ServingConfig.from_env({"DRIFTLINE_SERVE_FLUSH_ROWS": "many"})
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "column", "words"),
+    [
+        (b'{"dataframe_records": [{"x1": Infinity, "n": 3, "c": "a"}]}', 422, "x1", "not a finite"),
+        (b'{"dataframe_records": [{"x1": 1e400, "n": 3, "c": "a"}]}', 422, "x1", "not a finite"),
+        (b'{"dataframe_records": [{"x1": 1e308, "n": 3, "c": "a"}]}', 422, "x1", "too large"),
+        (
+            b'{"dataframe_records": [{"x1": 0.5, "n": -Infinity, "c": "a"}]}',
+            422,
+            "n",
+            "not a finite",
+        ),
+        (
+            b'{"dataframe_records": [{"x1": 0.5, "n": 1' + b"0" * 30 + b', "c": "a"}]}',
+            422,
+            "n",
+            "long range",
+        ),
+        (
+            b'{"dataframe_records": [{"x1": 1' + b"0" * 400 + b', "n": 3, "c": "a"}]}',
+            422,
+            "x1",
+            "401 digits",
+        ),
+        (
+            b'{"dataframe_split": {"columns": ["x1", "n", "n", "c"], "data": [[0.5, 1, 2, "a"]]}}',
+            422,
+            "n",
+            "more than once",
+        ),
+        (
+            b'{"dataframe_records": [{"x1": 0.5, "n": 3, "c": "a", "c": "b"}]}',
+            422,
+            "c",
+            "more than once",
+        ),
+        (b"[" * 5000 + b"]" * 5000, 400, None, "nests too deeply"),
+        (
+            b'{"dataframe_records": [{"x1": ' + b"[" * 300 + b"]" * 300 + b', "n": 3, "c": "a"}]}',
+            422,
+            "x1",
+            "[[[[...]]]]",
+        ),
+        (b"\xff\xfe not utf-8", 400, None, "not JSON"),
+    ],
+)
+def test_bad_numbers_repeated_columns_and_deep_nesting_are_payload_errors(
+    body, status, column, words
+):
+    from driftline.serving import parse_json
+
+    with pytest.raises(PayloadError) as info:
+        conform_to(parse_payload(parse_json(body)), SCHEMA)
+    assert (info.value.status, info.value.column) == (status, column)
+    assert words in str(info.value)
+
+
+def test_the_largest_accepted_numbers_pass():
+    from driftline.serving import parse_json
+    from driftline.serving.payload import MAX_ABS
+
+    row = f'{{"x1": {-MAX_ABS!r}, "n": {2**63 - 1}, "c": "a"}}'
+    frame = conform_to(parse_payload(parse_json('{"dataframe_records": [' + row + "]}")), SCHEMA)
+    assert frame["x1"].iloc[0] == -MAX_ABS and frame["n"].iloc[0] == 2**63 - 1
