@@ -30,7 +30,6 @@ Environment variable               Meaning                                     D
 ``DRIFTLINE_MIN_BATCH_ROWS``       fewest rows a batch must have               ``10``
 =================================  ==========================================  ===========================
 
-<<<<<<< HEAD
 Estimated performance of batches without labels (:mod:`driftline.estimate`,
 ``docs/estimation.md``):
 
@@ -44,11 +43,10 @@ Environment variable                   Meaning (default)
 ``DRIFTLINE_ESTIMATED_DROP_FLOOR``     drop that counts, as a fraction of the champion's
                                        hold-out metric (``0.05``)
 =====================================  ===================================================
-=======
+
 A batch with fewer than ``DRIFTLINE_MIN_BATCH_ROWS`` rows is quarantined at validation
 (``too_few_rows``, naming the setting): a handful of rows can neither be tested for drift
 nor split into training and gate rows.
->>>>>>> issue19
 
 The Driftline policy's other defaults (gate, hold-out, concept test) are those of
 :class:`driftline.training.LabelledPolicy`, chosen on the policy suite
