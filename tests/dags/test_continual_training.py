@@ -15,10 +15,10 @@ from tests.dags.conftest import land, make_frame, report, run_dag, versions, xco
 pytestmark = pytest.mark.integration
 
 
-def test_a_clean_batch_trains_nothing_and_publishes(pipeline, airflow_db):
+def test_a_clean_batch_in_a_dry_run_trains_nothing_and_publishes(pipeline, airflow_db):
     key = land(pipeline, "clean.csv", make_frame(1500, seed=2))
     _, before, _ = versions(pipeline)
-    dagrun, states = run_dag(batch=key)
+    dagrun, states = run_dag(batch=key, dry_run=True)
     assert dagrun.state == "success", states
     assert states["no_training"] == "success"
     assert states["fine_tune"] == states["full_retrain"] == "skipped"
@@ -27,6 +27,9 @@ def test_a_clean_batch_trains_nothing_and_publishes(pipeline, airflow_db):
     assert after == before
     batch_id = xcom(dagrun, "resolve_batch")["batch_id"]
     assert report(pipeline, f"runs/{batch_id}.json")["action"] == "none"
+    # without the dry run the new labels would be learnt from, drift or not
+    decision = report(pipeline, f"decisions/{batch_id}.json")
+    assert decision["planned_action"] == "fine_tune", decision
 
 
 def test_b_covariate_shift_fine_tunes(pipeline, airflow_db):

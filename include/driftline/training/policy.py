@@ -414,7 +414,7 @@ class LabelledPolicy:
     gate_min_rows: int = 30
     seed: int = 0
     fine_tune_rows: int | None = 600
-    fine_tune_half_life: float | None = 1.0
+    fine_tune_half_life: float | None = 0.5
     retrain_alternative: bool = True
     retrain_test: str = "superiority"
 
