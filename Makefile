@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 DL     := $(VENV)/bin/driftline
 
-.PHONY: help install system-deps lock up down status logs info demo serve backtest test test-fast lint format clean
+.PHONY: help install system-deps lock up down status logs info demo serve backtest bench-policies test test-fast lint format clean
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -61,6 +61,9 @@ serve: install ## start S3, MLflow and the prediction endpoint (models:/<name>@c
 
 backtest: install ## replay Elec2 through every policy, no services needed (table + chart)
 	$(DL) backtest --data include/driftline/data/elec2.csv.gz --target class --batch-size 336 --chart docs/img/backtest_elec2.png
+
+bench-policies: install ## the policy suite: every policy on 9 streams x 3 label regimes (table, targets, chart)
+	$(PY) benchmarks/policy_suite.py --chart docs/img/policy_suite.png
 
 test: install system-deps ## run the whole test suite (starts the services the tests need)
 	$(PY) -m pytest $(PYTEST_ARGS)

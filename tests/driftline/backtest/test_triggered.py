@@ -9,7 +9,8 @@ K = 9  # the batch from which the label rule is reversed
 
 
 def retrains(run):
-    return [s.index for s in run.steps if s.trained and s.strategy == "full_retrain"]
+    """Batches whose labels made the policy propose a full retrain (concept alarm)."""
+    return [s.index for s in run.steps if s.trained and s.action == "full_retrain"]
 
 
 @pytest.mark.parametrize("concept", ["performance_drop", "adwin", "ddm"])
@@ -23,7 +24,10 @@ def test_abrupt_concept_change_triggers_a_retrain_within_two_batches(stream, sma
     assert len(before) <= 1
     assert after, f"no full retrain in batches {K}..{K + 2}: {retrains(run)}"
     assert any("concept" in s.kinds for s in run.steps if s.index in after)
-    # the champion is worse than guessing the majority class on batch K: the retrain
+    # the retrain was trained beside the fine-tune; the better of the two went on
+    first = next(s for s in run.steps if s.index == after[0])
+    assert first.details["selection"]["candidates"][-1].startswith("full_retrain")
+    # the champion is worse than guessing the majority class on batch K: the update
     # learns from the batches since the alarm and recovers while the static model stays wrong
     tail = slice(K + 2 - 3, None)  # scored batches from K + 2 on (scores start at batch 3)
     assert run.scores[tail].mean() > 0.7 > result.run("never").scores[tail].mean()
@@ -54,7 +58,8 @@ def test_since_drift_window_retrains_on_post_change_batches_and_recovers(stream,
         ["driftline"],
         batch_size=300,
         bootstrap_batches=3,
-        driftline_options={"concept_window": "since_drift"},
+        # every alarm's retrain is the challenger (no fine-tune alternative): the window shows
+        driftline_options={"concept_window": "since_drift", "retrain_alternative": False},
     )
     result = run_backtest(df, cfg)
     run = result.run("driftline")
