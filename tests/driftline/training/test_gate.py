@@ -213,3 +213,25 @@ def test_invalid_test_and_margin(kwargs, match):
 def test_result_round_trip_keeps_the_test():
     result = BootstrapGate(test="not_worse").compare(np.ones(40), np.ones(40), np.ones(40))
     assert GateResult.from_dict(result.to_dict()).test == "not_worse"
+
+
+def test_block_bootstrap_keeps_the_false_refusal_rate_on_rows_that_come_in_runs():
+    """Equal models whose disagreements come in runs of 12 rows (time-ordered data).
+
+    The row bootstrap treats 300 rows as 300 independent pieces of evidence and refuses
+    a fair challenger about a quarter of the time; the block bootstrap (automatic block
+    length) refuses it less than a tenth of the time (measured 0.077, 300 trials; the
+    remaining excess over alpha is the percentile bootstrap's on 25 independent runs).
+    """
+    rng = np.random.default_rng(21)
+    refused = {"auto": 0, 1: 0}
+    trials = 300
+    for _ in range(trials):
+        y = np.repeat(rng.integers(0, 2, 25), 12)
+        a = np.where(np.repeat(rng.random(25) < 0.8, 12), y, 1 - y)
+        b = np.where(np.repeat(rng.random(25) < 0.8, 12), y, 1 - y)
+        for block in refused:
+            gate = BootstrapGate(test="not_worse", n_boot=500, block=block)
+            refused[block] += not gate.compare(y, a, b).promote
+    assert refused["auto"] / trials <= 0.10
+    assert refused[1] / trials >= 2 * refused["auto"] / trials
