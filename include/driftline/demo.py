@@ -19,6 +19,7 @@ from typing import Any
 from driftline import batches, s3
 from driftline.airflow_api import AirflowAPI
 from driftline.errors import ServiceError, fail
+from driftline.reports import ReportKeys
 from driftline.settings import Settings
 from driftline.stack import load_or_create_credentials, use_stack_login
 
@@ -54,7 +55,7 @@ def _json(client: Any, bucket: str, key: str) -> dict[str, Any] | None:
 def _wait_result(client: Any, s: Settings, batch_id: str, timeout: float) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        done = _json(client, s.bucket_reports, f"runs/{batch_id}.json")
+        done = _json(client, s.bucket_reports, ReportKeys(batch_id).run_summary)
         if done:
             return done
         quarantined = _json(client, s.bucket_quarantine, f"{batch_id}/validation.json")
@@ -110,8 +111,8 @@ def run_demo(settings: Settings, weeks: int | None = None) -> int:
         if seen is None:
             store.put_object(Bucket=s.bucket_landing, Key=f"{s.landing_prefix}{name}", Body=body)
         result = _wait_result(store, s, seen["batch_id"] if seen else batch_id, timeout=900)
-        drift = _json(store, s.bucket_reports, f"drift/{result['batch_id']}.json") or {}
-        perf = _json(store, s.bucket_reports, f"decisions/{result['batch_id']}.json") or {}
+        drift = _json(store, s.bucket_reports, ReportKeys(result["batch_id"]).drift) or {}
+        perf = _json(store, s.bucket_reports, ReportKeys(result["batch_id"]).decision) or {}
         row = {
             "week": w,
             "batch_id": result["batch_id"],

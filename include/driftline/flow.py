@@ -12,8 +12,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from driftline import batches, s3
+from driftline import batches, reports, s3
 from driftline.errors import ConfigError, fail
+from driftline.reports import ReportKeys
 from driftline.settings import Settings, get_settings
 
 log = logging.getLogger("driftline.flow")
@@ -45,7 +46,7 @@ def claim_next(settings: Settings | None = None) -> dict[str, Any]:
 # --------------------------------------------------------------------------- shared paths
 def contract_key(settings: Settings) -> str:
     """Key of the active data contract in the reports bucket (editable YAML)."""
-    return f"contracts/{settings.model_name}.yaml"
+    return reports.contract_key(settings.model_name)
 
 
 def _tmpdir() -> Path:
@@ -138,14 +139,14 @@ def validate_batch(
         max_bytes=s.max_batch_bytes,
         min_rows=s.min_batch_rows,
     )
-    prefix = f"datadocs/{ref.batch_id}/"
+    prefix = ReportKeys(ref.batch_id).datadocs
     if docs.exists():
         _upload_dir(docs, s.bucket_reports, prefix, s)
     out = report.to_dict()
     out["data_docs_uri"] = f"s3://{s.bucket_reports}/{prefix}index.html"
     s3.client(s).put_object(
         Bucket=s.bucket_reports,
-        Key=f"validation/{ref.batch_id}.json",
+        Key=ReportKeys(ref.batch_id).validation,
         Body=json.dumps(out, indent=2).encode(),
     )
     log.info("batch %s: %s", ref.batch_id, report.summary())
@@ -236,7 +237,9 @@ def check_drift(
 ) -> dict[str, Any]:
     """Score the batch with the champion, then test it against the champion's reference profile.
 
-    Covariate and label shift come from :class:`~driftline.drift.DatasetDrift`; concept drift
+    Covariate and label shift come from :class:`~driftline.drift.DatasetDrift` (for a batch
+    without labels, label shift from :func:`~driftline.adapt.prediction_shift`, BBSD of
+    the champion's probabilities on its hold-out vs the batch); concept drift
     (when the batch has labelled rows) from :meth:`LabelledPolicy.concept_check
     <driftline.training.LabelledPolicy.concept_check>` of the champion's outcomes against
     its record on the processed batches it scored since it was trained
@@ -307,30 +310,25 @@ def check_drift(
         concept = policy.concept_check(reference, current, task, column=target)
         extra.append(concept)
         alarms = track.alarm_history(
-            [h.batch_id for h in past], lambda b: _get_json(s, f"drift/{b}.json")
+            [h.batch_id for h in past], lambda b: _get_json(s, ReportKeys(b).drift)
         )
         found = policy.episode([*alarms, (ref.batch_id, concept.is_drift)])
         uninformed = worse_than_uninformed(
             current, track.uninformed_labels(profile.label, current[0]), task == "classification"
         )
         episode = {**found.to_dict(), "worse_than_uninformed": uninformed}
-        y_ref = np.concatenate([r[0] for r in reference]) if reference else np.asarray([])
-        p_ref = np.concatenate([r[1] for r in reference]) if reference else np.asarray([])
-        if task == "classification":
-            perf = {
-                "accuracy": float(np.mean(current[0] == current[1])),
-                "reference_accuracy": float(np.mean(y_ref == p_ref)) if len(y_ref) else None,
-            }
-        else:
-            err = np.abs(current[0].astype(float) - current[1].astype(float))
-            ref_err = np.abs(y_ref.astype(float) - p_ref.astype(float))
-            perf = {
-                "mae": float(err.mean()),
-                "reference_mae": float(ref_err.mean()) if len(ref_err) else None,
-            }
-        perf.update({"n_labels": len(rows), "n_reference": int(len(y_ref))})
+        perf = track.performance_summary(current, reference, task)
     # -- issue 17: no labelled row: estimate the champion's performance (driftline.estimate)
     estimated: dict[str, Any] = {}
+    if not len(rows) and proba is not None:
+        # label shift without labels: BBSD of the champion's probabilities, its logged
+        # hold-out vs the batch (the label-free backtest runs the same function)
+        from driftline.adapt import prediction_shift
+
+        holdout = load_holdout(run_id, s.mlflow_tracking_uri)
+        extra.append(
+            prediction_shift(model, holdout[features], frame[features], alpha=policy.alpha)
+        )
     if not len(rows):
         from driftline.estimate import estimate_unlabelled
 
@@ -363,8 +361,8 @@ def check_drift(
         batch_id=ref.batch_id,
         extra_results=extra,
     )
-    json_uri = _put_text(s, f"drift/{ref.batch_id}.json", report.to_json())
-    html_uri = _put_text(s, f"drift/{ref.batch_id}.html", render_html(report), "text/html")
+    json_uri = _put_text(s, ReportKeys(ref.batch_id).drift, report.to_json())
+    html_uri = _put_text(s, ReportKeys(ref.batch_id).drift_html, render_html(report), "text/html")
     version = str(champion.version)
     _monitor("record_drift", ref.batch_id, report.to_dict())
     if proba is not None or preds is not None:
@@ -432,7 +430,7 @@ def decide(
     from driftline.training.policy import Episode, Policy
 
     s = settings or get_settings()
-    report = DriftReport.from_dict(_get_json(s, f"drift/{batch['batch_id']}.json") or {})
+    report = DriftReport.from_dict(_get_json(s, ReportKeys(batch["batch_id"]).drift) or {})
     # With labels, the Driftline policy (LabelledPolicy, as the backtest replays it): full
     # retrain on a significant performance drop (concept drift), fine-tune otherwise.
     # Without labels, the label-free rules of the library's Policy.
@@ -458,7 +456,7 @@ def decide(
     if dry_run:
         out["reasons"] = [*out.get("reasons", []), f"dry run: {out['action']} not carried out"]
         out["planned_action"], out["action"] = out["action"], "none"
-    _put_text(s, f"decisions/{batch['batch_id']}.json", json.dumps(out, indent=2, default=str))
+    _put_text(s, ReportKeys(batch["batch_id"]).decision, json.dumps(out, indent=2, default=str))
     _monitor_call(
         "record_decision",
         batch["batch_id"],
@@ -484,8 +482,8 @@ def _model_iteration(out: dict[str, Any], settings: Settings) -> dict[str, Any]:
     See :mod:`driftline.training.iteration`; without a configured spec, or when it cannot
     be read, the decision is a data iteration as decided.
     """
-    from driftline.training.iteration import load_configured_spec, plan_iteration
-    from driftline.training.pipeline import model_spec_of
+    from driftline.training.iteration import apply_plan, load_configured_spec, plan_iteration
+    from driftline.training.lifecycle import model_spec_of
     from driftline.training.registry import Registry
 
     try:
@@ -498,19 +496,7 @@ def _model_iteration(out: dict[str, Any], settings: Settings) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - a broken spec file must not stop the batch
         log.warning("model spec not compared (%s); treating this run as a data iteration", exc)
         return {**out, "iteration": "data"}
-    out = {**out, "iteration": plan.kind, "spec_fingerprint": plan.fingerprint}
-    if plan.kind == "model":
-        if out.get("override_used") and out.get("action") != "full_retrain":
-            # an explicit override wins; the model iteration waits for the next run
-            out["iteration"] = "data"
-            out["reasons"] = [
-                *out.get("reasons", []),
-                f"{plan.reason} (deferred: the override {out.get('action')} wins)",
-            ]
-        else:
-            out["reasons"] = [*out.get("reasons", []), plan.reason]
-            out["action"] = "full_retrain"
-    return out
+    return apply_plan(out, plan)
 
 
 # --------------------------------------------------------------------------- training
@@ -531,15 +517,15 @@ def train(
     (:func:`~driftline.training.evidence.gate_split`). Idempotent per batch id (a retry
     reuses the logged run).
     """
-    from driftline.training.pipeline import TrainingConfig, train_and_log
+    from driftline.training.lifecycle import TrainingConfig, train_and_log
     from driftline.training.window import Window
 
     s = settings or get_settings()
     policy = s.labelled_policy()
     ref = batches.load_ref(batch, s)
     contract = load_contract(s)
-    drift = _get_json(s, f"drift/{ref.batch_id}.json")
-    decision = _get_json(s, f"decisions/{ref.batch_id}.json")
+    drift = _get_json(s, ReportKeys(ref.batch_id).drift)
+    decision = _get_json(s, ReportKeys(ref.batch_id).decision)
     n = window or int((decision or {}).get("window") or policy.window)
     # the pool's batches, and every batch a candidate may learn from (a wide fine-tune can
     # reach the retrain window): the same history the backtest gives the policy
@@ -549,7 +535,7 @@ def train(
         _training_batch(h, contract, s) for h in (past[-(needed - 1) :] if needed > 1 else [])
     ]
     frames.append(_training_batch(ref, contract, s))
-    validation = _get_json(s, f"validation/{ref.batch_id}.json")
+    validation = _get_json(s, ReportKeys(ref.batch_id).validation)
     iteration = (decision or {}).get("iteration", "data")
     spec = None
     if iteration == "model":
@@ -603,13 +589,13 @@ def adapt(
 ) -> dict[str, Any]:
     """Label-free adaptation (``recalibrate_priors`` / ``reweight_retrain``); log; register.
 
-    See :mod:`driftline.adapt.pipeline`. The labelled history for ``reweight_retrain`` is
+    See :mod:`driftline.adapt.register`. The labelled history for ``reweight_retrain`` is
     the last ``window`` processed batches (``DRIFTLINE_TRAIN_WINDOW``, default 8). The
     adaptation report (prior estimate or importance weights and ESS, or why it was
     refused) goes to ``s3://<reports>/adapt/<batch_id>.json``.
     """
 
-    from driftline.adapt.pipeline import adapt_and_log
+    from driftline.adapt.register import adapt_and_log
 
     s = settings or get_settings()
     ref = batches.BatchRef.from_dict(batch)
@@ -628,13 +614,13 @@ def adapt(
         s,
         current=_training_batch(ref, contract, s),
         history=history,
-        drift_report=_get_json(s, f"drift/{ref.batch_id}.json"),
-        validation_report=_get_json(s, f"validation/{ref.batch_id}.json"),
-        decision=_get_json(s, f"decisions/{ref.batch_id}.json"),
+        drift_report=_get_json(s, ReportKeys(ref.batch_id).drift),
+        validation_report=_get_json(s, ReportKeys(ref.batch_id).validation),
+        decision=_get_json(s, ReportKeys(ref.batch_id).decision),
     )
     out = outcome.to_dict()
     out["report_uri"] = _put_text(
-        s, f"adapt/{ref.batch_id}.json", json.dumps(out, indent=2, default=str)
+        s, ReportKeys(ref.batch_id).adaptation, json.dumps(out, indent=2, default=str)
     )
     _monitor_call(
         "record_model_event",
@@ -653,12 +639,12 @@ def gate_and_promote(
     batch: dict[str, Any], trained: dict[str, Any] | None, settings: Settings | None = None
 ) -> dict[str, Any]:
     """Gate the batch's challenger against the champion; move ``champion`` only if it is better."""
-    from driftline.training.pipeline import gate_and_promote as gate
+    from driftline.training.lifecycle import gate_and_promote as gate
 
     s = settings or get_settings()
     if not trained or not trained.get("version"):
         return {"batch_id": batch["batch_id"], "promoted": False, "reason": "no challenger trained"}
-    from driftline.training.pipeline import TrainingConfig
+    from driftline.training.lifecycle import TrainingConfig
 
     outcome = gate(
         batch["batch_id"], s, config=TrainingConfig(policy=s.labelled_policy())
@@ -687,8 +673,8 @@ def publish(
     s = settings or get_settings()
     ref = batches.load_ref(batch, s)
     done = batches.mark_processed(ref, s)
-    decision = _get_json(s, f"decisions/{ref.batch_id}.json") or {}
-    drift = _get_json(s, f"drift/{ref.batch_id}.json") or {}
+    decision = _get_json(s, ReportKeys(ref.batch_id).decision) or {}
+    drift = _get_json(s, ReportKeys(ref.batch_id).drift) or {}
     from driftline.training.registry import Registry
 
     champion = Registry(s.model_name, s.mlflow_tracking_uri).champion()
@@ -718,7 +704,7 @@ def publish(
         "report_uri": f"s3://{s.bucket_reports}/drift/{ref.batch_id}.html",
         "alerts_sent": sent,
     }
-    _put_text(s, f"runs/{ref.batch_id}.json", json.dumps(summary, indent=2))
+    _put_text(s, ReportKeys(ref.batch_id).run_summary, json.dumps(summary, indent=2))
     log.info("batch %s published: %s", ref.batch_id, summary)
     return summary
 
@@ -744,7 +730,7 @@ def bootstrap(
 
     import pandas as pd
 
-    from driftline.training.pipeline import bootstrap as boot
+    from driftline.training.lifecycle import bootstrap as boot
     from driftline.training.window import Batch
     from driftline.validation import DataContract
 
@@ -801,7 +787,7 @@ def bootstrap(
 
 def rollback(version: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
     """Move ``champion`` back to ``version`` (default: ``previous_champion``)."""
-    from driftline.training.pipeline import rollback_champion
+    from driftline.training.lifecycle import rollback_champion
 
     s = settings or get_settings()
     out = rollback_champion(s, version or None)
@@ -816,7 +802,7 @@ def rollback(version: str | None = None, settings: Settings | None = None) -> di
 
 def score(batch: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
     """Batch inference: score with the champion, write predictions to S3, record statistics."""
-    from driftline.training.pipeline import score_and_write
+    from driftline.training.lifecycle import score_and_write
 
     s = settings or get_settings()
     ref = batches.load_ref(batch, s)

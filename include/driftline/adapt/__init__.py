@@ -5,7 +5,8 @@ module            concept
 ================  ==============================================================
 ``priors``        :class:`BlackBoxShiftEstimator` (BBSE), :class:`EMPriorEstimator`
                   (Saerens et al., 2002), :class:`PriorEstimate`,
-                  :class:`PriorShiftCorrection`, :class:`PriorCorrectedClassifier`
+                  :class:`PriorShiftCorrection`, :class:`PriorCorrectedClassifier`,
+                  :func:`prediction_shift` (BBSD: label shift without labels)
 ``weights``       :class:`ImportanceWeighting` (calibrated domain classifier),
                   :class:`ImportanceWeights`, Kish :func:`effective_sample_size`,
                   :class:`InsufficientOverlap`
@@ -13,7 +14,7 @@ module            concept
                   :class:`ReweightedRetrain`, :class:`Adaptation`,
                   :func:`importance_resample` (the gate's rows without labels)
 ``pyfunc``        :class:`PriorCorrectedModel` (MLflow pyfunc: champion + correction)
-``pipeline``      :func:`adapt_and_log`: the DAG step (log, tag ``label_free``, register)
+``register``      :func:`adapt_and_log`: the DAG step (log, tag ``label_free``, register)
 ================  ==============================================================
 
 See ``docs/adapt.md``.
@@ -26,6 +27,7 @@ from driftline.adapt.priors import (
     PriorEstimate,
     PriorEstimator,
     PriorShiftCorrection,
+    prediction_shift,
     reweight,
 )
 from driftline.adapt.retrain import (
@@ -56,6 +58,7 @@ __all__ = [
     "ReweightedRetrain",
     "effective_sample_size",
     "importance_resample",
+    "prediction_shift",
     "recalibrate_priors",
     "reweight",
     "reweight_retrain",

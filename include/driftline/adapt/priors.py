@@ -449,3 +449,40 @@ class PriorCorrectedClassifier:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def prediction_shift(model: Any, reference: Any, current: Any, *, alpha: float = 0.05) -> Any:
+    """Label shift without labels: BBSD of ``model``'s probabilities, reference vs batch.
+
+    Black-box shift detection (Lipton, Wang & Smola, 2018) through
+    :class:`~driftline.drift.BlackBoxShift`: ``reference`` holds rows the model was not
+    trained on (the champion's hold-out), ``current`` the batch's feature rows. A
+    prior-corrected model is tested through its base model, whose correction a new one
+    would replace. The label-free backtest (:class:`~driftline.backtest.LabelFree`) and
+    the DAG's drift check (``flow.check_drift`` for a batch without labels) both call
+    this; a drifted result has kind ``"label"`` (policy rule L1).
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 2000)
+    >>> X = (rng.normal(size=2000) + 2 * y).reshape(-1, 1)
+    >>> m = LogisticRegression().fit(X[:1000], y[:1000])
+    >>> keep = (y[1000:] == 1) | (rng.random(1000) < 0.25)  # prior 0.5 -> 0.8
+    >>> r = prediction_shift(m, X[1000:1500], X[1000:][keep])
+    >>> r.kind, r.is_drift
+    ('label', True)
+    """
+    from driftline.drift import BlackBoxShift
+
+    base = model.base if isinstance(model, PriorCorrectedClassifier) else model
+    if not hasattr(base, "predict_proba"):
+        raise ConfigError(
+            fail(
+                f"{type(base).__name__} has no predict_proba: label shift cannot be tested "
+                "without labels",
+                "use a probabilistic classifier or deliver labels",
+            )
+        )
+    return BlackBoxShift(alpha=alpha).test(
+        base.predict_proba(reference), base.predict_proba(current)
+    )

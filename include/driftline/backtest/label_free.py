@@ -5,7 +5,7 @@ backtest --label-free``) no label arrives after the bootstrap: the labels of the
 are used to *score* the policies only. :class:`LabelFree` then reacts to every scored
 batch's features as the training DAG reacts to an unlabelled batch:
 
-1. **drift**: black-box shift detection (:class:`~driftline.drift.BlackBoxShift`) of the
+1. **drift**: black-box shift detection (:func:`~driftline.adapt.prediction_shift`) of the
    base model's predicted probabilities on the reference hold-out vs the batch
    (``label``), and the domain-classifier test (:class:`~driftline.drift.DomainClassifier`)
    of the reference training rows vs the batch (``covariate``);
@@ -102,23 +102,23 @@ class LabelFree:
 
     def adapt(self, index: int, batch_id: str, frame: pd.DataFrame, *, scored_through: int) -> Step:
         """React to the features of batch ``index`` (its labels are not read)."""
-        from driftline.adapt import ImportanceWeighting, recalibrate_priors, reweight_retrain
+        from driftline.adapt import (
+            ImportanceWeighting,
+            prediction_shift,
+            recalibrate_priors,
+            reweight_retrain,
+        )
         from driftline.adapt.priors import PriorCorrectedClassifier
-        from driftline.drift import BlackBoxShift, DomainClassifier
+        from driftline.drift import DomainClassifier
 
         spec, champion = self._ready()
         ref = self.reference
         features = list(spec.features)
         current = frame[features]
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        base = (
-            champion.model.base
-            if isinstance(champion.model, PriorCorrectedClassifier)
-            else champion.model
-        )
-        bbsd = BlackBoxShift(alpha=self.alpha).test(
-            base.predict_proba(ref.holdout[features]), base.predict_proba(current)
-        )
+        model = champion.model
+        base = model.base if isinstance(model, PriorCorrectedClassifier) else model
+        bbsd = prediction_shift(champion.model, ref.holdout[features], current, alpha=self.alpha)
         domain = DomainClassifier(alpha=self.alpha, seed=self.seed).test(
             ref.train_frame[features], current
         )

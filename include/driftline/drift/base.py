@@ -6,7 +6,7 @@ implements one hook, :meth:`DriftTest._compute`. The public method
 the frozen :class:`DriftResult`. Modelled on alibi-detect's ``cd/base.py``.
 
 Input validation is chosen by the class attribute ``input_type`` (see
-:mod:`driftline.drift.validation`); parameter validation by :meth:`DriftTest._param_checks`.
+:mod:`driftline.drift.inputs`); parameter validation by :meth:`DriftTest._param_checks`.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ class DriftTest(ABC):
     effect_size_name: ClassVar[str]
     default_threshold: ClassVar[float]
     reference: ClassVar[str]
-    #: Name of the input validator in :data:`driftline.drift.validation.COERCERS`.
+    #: Name of the input validator in :data:`driftline.drift.inputs.COERCERS`.
     input_type: ClassVar[str]
 
     def __init__(self, alpha: float = 0.05, threshold: float | None = None) -> None:
@@ -149,7 +149,7 @@ class DriftTest(ABC):
         DataError
             An input is empty, has the wrong shape or holds invalid values.
         """
-        from driftline.drift.validation import coerce_pair
+        from driftline.drift.inputs import coerce_pair
 
         self.check_params()
         ref, cur = coerce_pair(self.input_type, reference, current, column)

@@ -3,7 +3,7 @@
 A categorical test works on the 2 x K table of level counts of the two samples. Missing
 values (None, NaN, pd.NA) are **kept as their own level**, shown as ``"<null>"``: a
 rise in missingness is itself a drift. (Label tests reject missing values instead, see
-:mod:`driftline.drift.validation`.) The table is built once by hashing
+:mod:`driftline.drift.inputs`.) The table is built once by hashing
 (:func:`pandas.factorize`), and a test can also run on stored counts with
 :meth:`CategoricalDriftTest.test_counts`, e.g. counts kept in a reference profile.
 """

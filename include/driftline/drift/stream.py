@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from driftline.drift.base import DriftTest
-from driftline.drift.validation import COERCERS
+from driftline.drift.inputs import COERCERS
 from driftline.errors import DataError, fail
 
 

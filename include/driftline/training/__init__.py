@@ -22,7 +22,7 @@ module                 concept
 ``steps``              what every DAG step shares: :func:`step` (failures name batch,
                        champion and next step), :func:`use_tracking`,
                        :func:`verify_and_mark`, :func:`earlier_attempt`
-``pipeline``           one call per DAG task: :func:`bootstrap`, :func:`train_and_log`,
+``lifecycle``          one call per DAG task: :func:`bootstrap`, :func:`train_and_log`,
                        :func:`gate_and_promote`, :func:`rollback_champion`,
                        :func:`score_and_write`
 =====================  =================================================================
@@ -44,8 +44,7 @@ from driftline.training.iteration import (
     save_configured_spec,
     spec_fingerprint,
 )
-from driftline.training.metrics import GATE_METRICS, evaluate, row_scores
-from driftline.training.pipeline import (
+from driftline.training.lifecycle import (
     PromotionOutcome,
     TrainingConfig,
     TrainOutcome,
@@ -55,6 +54,7 @@ from driftline.training.pipeline import (
     score_and_write,
     train_and_log,
 )
+from driftline.training.metrics import GATE_METRICS, evaluate, row_scores
 from driftline.training.policy import (
     ACTIONS,
     Action,

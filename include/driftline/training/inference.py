@@ -129,11 +129,12 @@ def score_batch(
 def write_predictions(scored: Scored, settings: Any = None, s3: Any = None) -> str:
     """Write ``scored.predictions`` to ``s3://<reports>/predictions/<batch_id>.parquet``; return the URI."""
     from driftline import s3 as s3mod
+    from driftline.reports import ReportKeys
     from driftline.settings import get_settings
 
     s = settings or get_settings()
     client = s3 or s3mod.client(s)
-    key = f"predictions/{scored.batch_id}.parquet"
+    key = ReportKeys(scored.batch_id).predictions
     buf = io.BytesIO()
     scored.predictions.to_parquet(buf, index=False)
     try:

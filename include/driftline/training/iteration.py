@@ -105,6 +105,34 @@ def plan_iteration(configured: ModelSpec | None, champion: ModelSpec | None) -> 
     )
 
 
+def apply_plan(decision: dict[str, Any], plan: IterationPlan) -> dict[str, Any]:
+    """The decision (``Decision.to_dict()``) with the iteration ``plan`` applied.
+
+    A ``model`` plan turns the action into a ``full_retrain`` with the new spec, unless
+    the decision is an override other than ``full_retrain``: the override wins and the
+    model iteration waits for the next run.
+
+    >>> plan = IterationPlan("model", None, "f2", "f1", ("estimator",), "model iteration")
+    >>> apply_plan({"action": "fine_tune", "reasons": ["shift"]}, plan)["action"]
+    'full_retrain'
+    >>> apply_plan({"action": "none", "override_used": True, "reasons": []}, plan)["iteration"]
+    'data'
+    """
+    out = {**decision, "iteration": plan.kind, "spec_fingerprint": plan.fingerprint}
+    if plan.kind != "model":
+        return out
+    if out.get("override_used") and out.get("action") != "full_retrain":
+        out["iteration"] = "data"
+        out["reasons"] = [
+            *out.get("reasons", []),
+            f"{plan.reason} (deferred: the override {out.get('action')} wins)",
+        ]
+    else:
+        out["reasons"] = [*out.get("reasons", []), plan.reason]
+        out["action"] = "full_retrain"
+    return out
+
+
 def spec_key(settings: Settings) -> str:
     """Key of the configured model spec in the reports bucket."""
     return f"specs/{settings.model_name}.json"

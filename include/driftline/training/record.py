@@ -15,6 +15,8 @@ DAG has to read them back for every batch. Both then call the same
 * :func:`uninformed_labels` — the majority class or median of the champion's training
   labels, from its reference profile, for
   :func:`~driftline.training.policy.worse_than_uninformed`.
+* :func:`performance_summary` — the batch's realized performance beside the record's,
+  as the drift report and the monitoring store keep it.
 
 >>> out_of_sample("b2", ["b0", "b1", "b2", "b3", "b4"])
 ['b3', 'b4']
@@ -62,6 +64,34 @@ def champion_record(
         y, y_pred = outcomes(model, frame, target, features)
         if len(y):
             out.append((y, y_pred))
+    return out
+
+
+def performance_summary(
+    current: Outcomes, reference: Sequence[Outcomes], task: str
+) -> dict[str, Any]:
+    """Accuracy (classification) or MAE (regression) on ``current`` and on the record.
+
+    >>> y = np.array([1, 0, 1, 1])
+    >>> performance_summary((y, np.array([1, 0, 0, 1])), [(y, y)], "classification")
+    {'accuracy': 0.75, 'reference_accuracy': 1.0, 'n_labels': 4, 'n_reference': 4}
+    """
+    y, y_pred = (np.asarray(a) for a in current)
+    y_ref = np.concatenate([r[0] for r in reference]) if reference else np.asarray([])
+    p_ref = np.concatenate([r[1] for r in reference]) if reference else np.asarray([])
+    if task == "classification":
+        out: dict[str, Any] = {
+            "accuracy": float(np.mean(y == y_pred)),
+            "reference_accuracy": float(np.mean(y_ref == p_ref)) if len(y_ref) else None,
+        }
+    else:
+        err = np.abs(y.astype(float) - y_pred.astype(float))
+        ref_err = np.abs(y_ref.astype(float) - p_ref.astype(float))
+        out = {
+            "mae": float(err.mean()),
+            "reference_mae": float(ref_err.mean()) if len(ref_err) else None,
+        }
+    out.update({"n_labels": int(len(y)), "n_reference": int(len(y_ref))})
     return out
 
 

@@ -14,6 +14,7 @@ from driftline.adapt import (
     PriorCorrectedClassifier,
     PriorEstimate,
     PriorShiftCorrection,
+    prediction_shift,
     recalibrate_priors,
 )
 from driftline.errors import ConfigError, DataError
@@ -155,3 +156,38 @@ def test_a_shift_no_prior_change_explains_is_refused_with_its_reason(fitted):
     assert not adapted.accepted and adapted.model is None and adapted.holdout is None
     assert adapted.reason.startswith("refused") and "contradict a label shift" in adapted.reason
     assert adapted.estimate.clipped and adapted.to_dict()["accepted"] is False
+
+
+def test_prediction_shift_false_alarms_and_power(fitted):
+    """BBSD, as the DAG runs it on an unlabelled batch: calibrated under no shift, and it
+    sees a prior change of 0.5 -> 0.35 at n = 1000 (seeded, 200 batches each)."""
+    model, holdout, _ = fitted
+    ref = holdout[["x1", "x2"]].iloc[:2000]
+    rng = np.random.default_rng(11)
+    same = [prediction_shift(model, ref, draw(0.5, 1000, rng)[["x1", "x2"]]) for _ in range(200)]
+    moved = [prediction_shift(model, ref, draw(0.35, 1000, rng)[["x1", "x2"]]) for _ in range(200)]
+    false_alarms = np.mean([r.is_drift for r in same])
+    power = np.mean([r.is_drift for r in moved])
+    assert false_alarms <= 0.08, false_alarms  # alpha 0.05 + 3 binomial sd
+    assert power >= 0.9, power
+    assert {r.kind for r in moved} == {"label"}
+
+
+def test_prediction_shift_tests_a_corrected_model_through_its_base(fitted):
+    model, holdout, rng = fitted
+    X = holdout[["x1", "x2"]]
+    corrected = PriorCorrectedClassifier(
+        model, PriorShiftCorrection(classes=(0, 1), reference_priors=(0.5, 0.5), priors=(0.2, 0.8))
+    )
+    batch = draw(0.5, 2000, np.random.default_rng(12))[["x1", "x2"]]
+    a, b = prediction_shift(corrected, X, batch), prediction_shift(model, X, batch)
+    assert a.p_value == b.p_value and a.statistic == b.statistic
+
+
+def test_prediction_shift_needs_probabilities(fitted):
+    from sklearn.svm import LinearSVC
+
+    _, holdout, _ = fitted
+    svc = LinearSVC().fit(holdout[["x1", "x2"]], holdout.y)
+    with pytest.raises(ConfigError, match="no predict_proba"):
+        prediction_shift(svc, holdout[["x1", "x2"]], holdout[["x1", "x2"]])

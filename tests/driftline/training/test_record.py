@@ -2,6 +2,7 @@ from types import SimpleNamespace as S
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from driftline.training import LabelledPolicy
 from driftline.training import record as track
@@ -46,3 +47,18 @@ def test_uninformed_labels_from_a_profile():
     assert track.uninformed_labels(S(counts={"1.0": 9, "0.0": 1}), np.array([0, 1])).tolist() == [1]
     median = S(quantile=lambda q: np.array([q * 10]))
     assert track.uninformed_labels(median, np.array([1.0])).tolist() == [5.0]
+
+
+def test_performance_summary_for_regression_and_without_a_record():
+    from driftline.training.record import performance_summary
+
+    y = np.array([1.0, 2.0, 3.0])
+    out = performance_summary((y, y + np.array([0.5, -0.5, 1.0])), [], "regression")
+    assert out == {
+        "mae": pytest.approx(2.0 / 3.0),
+        "reference_mae": None,
+        "n_labels": 3,
+        "n_reference": 0,
+    }
+    ref = [(y, y + 1.0), (y, y)]
+    assert performance_summary((y, y), ref, "regression")["reference_mae"] == pytest.approx(0.5)

@@ -13,6 +13,7 @@ from driftline import s3 as s3mod
 from driftline.errors import DataError, ModelError
 from driftline.training import (
     Batch,
+    LabelledPolicy,
     ModelSpec,
     Registry,
     TrainingConfig,
@@ -82,7 +83,7 @@ def test_every_run_records_code_config_and_batch_digests(world):
     assert record["spec"] == SPEC.to_dict()
     assert record["spec_fingerprint"] == spec_fingerprint(SPEC)
     assert record["strategy"] == "full_retrain" and record["strategy_params"]["window_n"] == 2
-    assert record["config"]["holdout_fraction"] == 0.2
+    assert record["config"]["holdout_fraction"] == LabelledPolicy().holdout_fraction
     b0, b1, _ = world["batches"]
     assert [(b["batch_id"], b["uri"], b["digest"]) for b in record["batches"]] == [
         (b.batch_id, b.source, b.digest) for b in (b0, b1)

@@ -42,7 +42,7 @@ from driftline.adapt.retrain import Adaptation, recalibrate_priors, reweight_ret
 from driftline.adapt.weights import ImportanceWeighting
 from driftline.errors import ConfigError, DataError, fail
 from driftline.settings import Settings, get_settings
-from driftline.training.pipeline import trigger_of
+from driftline.training.lifecycle import trigger_of
 from driftline.training.policy import LABEL_FREE_ACTIONS
 from driftline.training.registry import Registry
 from driftline.training.steps import (

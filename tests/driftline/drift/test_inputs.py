@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftline.drift.validation import (
+from driftline.drift.inputs import (
     as_categorical,
     as_frame,
     as_labels,

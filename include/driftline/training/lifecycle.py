@@ -1,4 +1,5 @@
-"""One call per DAG task: bootstrap, train-and-log, gate-and-promote, rollback, score.
+"""The model's life cycle, one call per DAG task: bootstrap, train-and-log, gate-and-promote,
+rollback, score.
 
 Every function is idempotent for a batch id and returns a frozen outcome with
 ``to_dict()`` (JSON-able, for XCom):
@@ -156,6 +157,19 @@ class PromotionOutcome:
         return d
 
 
+def policy_decided(decision: Any) -> bool:
+    """Whether ``decision`` is the policy's own (not an override, not absent).
+
+    Only a policy decision lets the policy choose among candidates
+    (:mod:`~driftline.training.selection`); an explicit action trains what it names.
+    """
+    if isinstance(decision, Mapping):
+        return not decision.get("override_used", False)
+    if isinstance(decision, Decision):
+        return not decision.override_used
+    return False
+
+
 def trigger_of(decision: Any, drift_report: Any) -> str:
     """Short trigger label for tags: ``override:<action>``, ``<kinds>:<severity>`` or ``manual``."""
     if isinstance(decision, Mapping):
@@ -201,6 +215,9 @@ def train_and_log(
     ``none`` or when the batch already has a registered version. ``iteration`` labels the
     run ``data`` (same spec, new data) or ``model`` (a changed spec,
     :mod:`driftline.training.iteration`); ``run_config`` adds to its reproducibility record.
+    With the policy's own ``decision`` the policy picks among candidates (a full retrain
+    decision may end as a fine-tune, :mod:`driftline.training.selection`); an override or
+    a call without a decision trains exactly ``action``.
     """
     s = settings or get_settings()
     cfg = config or TrainingConfig()
@@ -232,7 +249,16 @@ def train_and_log(
         logged = find_logged_run(s.model_name, batch_id, s.mlflow_tracking_uri)
     if logged is None:
         result, holdout, source, evidence = _train(
-            batch_id, action, history, spec, cfg, registry, champion, since, iteration
+            batch_id,
+            action,
+            history,
+            spec,
+            cfg,
+            registry,
+            champion,
+            since,
+            iteration,
+            select=policy_decided(decision),
         )
         with step(
             batch_id,
@@ -292,13 +318,17 @@ def _train(
     champion: Any,
     since: str | None = None,
     iteration: str = "data",
+    *,
+    select: bool = True,
 ) -> tuple[TrainResult, pd.DataFrame, str, dict[str, Any]]:
     """Train for ``action``; returns the result, the pooled hold-out, its source and record.
 
-    A data iteration trains the policy's candidates and keeps the best on the pooled
+    A data iteration trains the candidates of the action and keeps the best on the pooled
     hold-out (:func:`~driftline.training.selection.train_and_select`, as the backtest
-    does); an explicit fine-tune window, a time window or a model iteration trains the
-    one strategy asked for.
+    does). With ``select=False`` (an explicit action: an override, or a call without a
+    policy decision) the candidates are the action's own strategy only: a requested full
+    retrain is a full retrain. An explicit fine-tune window, a time window or a model
+    iteration trains the one strategy asked for.
     """
     batches = list(history)
     if not batches or batches[-1].batch_id != batch_id:
@@ -315,7 +345,8 @@ def _train(
                 raise ModelError(fail("no model spec and no champion", "run bootstrap first"))
             spec = model_spec_of(registry, champion)
         tunable = spec.supports_fine_tune and iteration == "data"
-        wants = action == "fine_tune" or (tunable and cfg.policy.retrain_alternative)
+        policy = cfg.policy if select else replace(cfg.policy, retrain_alternative=False)
+        wants = action == "fine_tune" or (tunable and policy.retrain_alternative)
         champion_model = (
             registry.load(str(champion.version)) if (wants and champion is not None) else None
         )
@@ -344,7 +375,7 @@ def _train(
         if not explicit and iteration == "data":
             n = cfg.window.n if cfg.window.kind == "last_n" and cfg.window.n else len(split.train)
             result, selection = train_and_select(
-                replace(cfg.policy, fine_tune_epochs=cfg.epochs),
+                replace(policy, fine_tune_epochs=cfg.epochs),
                 action,
                 spec,
                 split.train,
