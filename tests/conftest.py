@@ -61,14 +61,19 @@ def environ(env: Mapping[str, str]) -> Iterator[None]:
 
 
 def _free_block(size: int = 13) -> int:
-    """A random base port with ``size`` free consecutive ports (concurrent sessions differ)."""
+    """A random base port with ``size`` free consecutive ports (concurrent sessions differ).
+
+    Below Linux's ephemeral range (32768-60999): there an outgoing connection of any
+    process can take a test port before its server binds it, and a health probe can
+    connect to itself while the server is still starting.
+    """
     import random
 
     from driftline.supervise import port_in_use
 
     rng = random.Random()
     for _ in range(200):
-        base = rng.randrange(30000, 60000 - size)
+        base = rng.randrange(20000, 32768 - size)
         if not any(port_in_use(p) for p in range(base, base + size)):
             return base
     raise RuntimeError("no free block of test ports found")

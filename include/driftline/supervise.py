@@ -14,6 +14,7 @@ background processes the same way:
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -88,12 +89,18 @@ def check_ports_free(service: str, ports: Iterable[int], log: Path) -> None:
 
 # --------------------------------------------------------------------------- health
 def http_ok(url: str, check: Callable[[bytes], bool] | None = None, timeout: float = 3) -> bool:
-    """True when ``url`` answers 200 (and ``check(body)``, when given, is true)."""
+    """True when ``url`` answers 200 (and ``check(body)``, when given, is true).
+
+    Anything that is not an HTTP answer is "not healthy yet": no listener, a reset, or a
+    reply that is not HTTP (``http.client.HTTPException``). The last happens while a
+    server is still starting on a port in the ephemeral range: the probe's own socket can
+    connect to itself (TCP simultaneous open) and read back its request.
+    """
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - local URL
             body = resp.read()
             return resp.status == 200 and (check is None or check(body))
-    except (urllib.error.URLError, OSError, ValueError):
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
         return False
 
 
