@@ -128,6 +128,7 @@ def validate_batch(
 
     s = settings or get_settings()
     ref = batches.load_ref(batch, s)
+    keys = ReportKeys(ref.batch_id)
     contract = load_contract(s)
     docs = _tmpdir() / "docs"
     report = validate(
@@ -139,14 +140,14 @@ def validate_batch(
         max_bytes=s.max_batch_bytes,
         min_rows=s.min_batch_rows,
     )
-    prefix = ReportKeys(ref.batch_id).datadocs
+    prefix = keys.datadocs
     if docs.exists():
         _upload_dir(docs, s.bucket_reports, prefix, s)
     out = report.to_dict()
     out["data_docs_uri"] = f"s3://{s.bucket_reports}/{prefix}index.html"
     s3.client(s).put_object(
         Bucket=s.bucket_reports,
-        Key=ReportKeys(ref.batch_id).validation,
+        Key=keys.validation,
         Body=json.dumps(out, indent=2).encode(),
     )
     log.info("batch %s: %s", ref.batch_id, report.summary())
@@ -265,6 +266,7 @@ def check_drift(
     if alpha is not None:
         policy = replace(policy, alpha=alpha)
     ref = batches.load_ref(batch, s)
+    keys = ReportKeys(ref.batch_id)
     contract = load_contract(s)
     frame = read_frame(ref, contract, s)
     registry = Registry(s.model_name, s.mlflow_tracking_uri)
@@ -320,6 +322,7 @@ def check_drift(
         perf = track.performance_summary(current, reference, task)
     # -- issue 17: no labelled row: estimate the champion's performance (driftline.estimate)
     estimated: dict[str, Any] = {}
+    holdout = None
     if not len(rows) and proba is not None:
         # label shift without labels: BBSD of the champion's probabilities, its logged
         # hold-out vs the batch (the label-free backtest runs the same function)
@@ -341,6 +344,7 @@ def check_drift(
             settings=s,
             predictions=preds,
             proba=proba,
+            holdout=holdout,  # read once for BBSD and the estimate
         )
     # -- end issue 17
     floors = (
@@ -361,8 +365,8 @@ def check_drift(
         batch_id=ref.batch_id,
         extra_results=extra,
     )
-    json_uri = _put_text(s, ReportKeys(ref.batch_id).drift, report.to_json())
-    html_uri = _put_text(s, ReportKeys(ref.batch_id).drift_html, render_html(report), "text/html")
+    json_uri = _put_text(s, keys.drift, report.to_json())
+    html_uri = _put_text(s, keys.drift_html, render_html(report), "text/html")
     version = str(champion.version)
     _monitor("record_drift", ref.batch_id, report.to_dict())
     if proba is not None or preds is not None:
@@ -430,7 +434,8 @@ def decide(
     from driftline.training.policy import Episode, Policy
 
     s = settings or get_settings()
-    report = DriftReport.from_dict(_get_json(s, ReportKeys(batch["batch_id"]).drift) or {})
+    keys = ReportKeys(batch["batch_id"])
+    report = DriftReport.from_dict(_get_json(s, keys.drift) or {})
     # With labels, the Driftline policy (LabelledPolicy, as the backtest replays it): full
     # retrain on a significant performance drop (concept drift), fine-tune otherwise.
     # Without labels, the label-free rules of the library's Policy.
@@ -456,7 +461,7 @@ def decide(
     if dry_run:
         out["reasons"] = [*out.get("reasons", []), f"dry run: {out['action']} not carried out"]
         out["planned_action"], out["action"] = out["action"], "none"
-    _put_text(s, ReportKeys(batch["batch_id"]).decision, json.dumps(out, indent=2, default=str))
+    _put_text(s, keys.decision, json.dumps(out, indent=2, default=str))
     _monitor_call(
         "record_decision",
         batch["batch_id"],
@@ -523,9 +528,10 @@ def train(
     s = settings or get_settings()
     policy = s.labelled_policy()
     ref = batches.load_ref(batch, s)
+    keys = ReportKeys(ref.batch_id)
     contract = load_contract(s)
-    drift = _get_json(s, ReportKeys(ref.batch_id).drift)
-    decision = _get_json(s, ReportKeys(ref.batch_id).decision)
+    drift = _get_json(s, keys.drift)
+    decision = _get_json(s, keys.decision)
     n = window or int((decision or {}).get("window") or policy.window)
     # the pool's batches, and every batch a candidate may learn from (a wide fine-tune can
     # reach the retrain window): the same history the backtest gives the policy
@@ -535,7 +541,7 @@ def train(
         _training_batch(h, contract, s) for h in (past[-(needed - 1) :] if needed > 1 else [])
     ]
     frames.append(_training_batch(ref, contract, s))
-    validation = _get_json(s, ReportKeys(ref.batch_id).validation)
+    validation = _get_json(s, keys.validation)
     iteration = (decision or {}).get("iteration", "data")
     spec = None
     if iteration == "model":
@@ -599,6 +605,7 @@ def adapt(
 
     s = settings or get_settings()
     ref = batches.BatchRef.from_dict(batch)
+    keys = ReportKeys(ref.batch_id)
     contract = load_contract(s)
     history = []
     if action == "reweight_retrain":
@@ -614,14 +621,12 @@ def adapt(
         s,
         current=_training_batch(ref, contract, s),
         history=history,
-        drift_report=_get_json(s, ReportKeys(ref.batch_id).drift),
-        validation_report=_get_json(s, ReportKeys(ref.batch_id).validation),
-        decision=_get_json(s, ReportKeys(ref.batch_id).decision),
+        drift_report=_get_json(s, keys.drift),
+        validation_report=_get_json(s, keys.validation),
+        decision=_get_json(s, keys.decision),
     )
     out = outcome.to_dict()
-    out["report_uri"] = _put_text(
-        s, ReportKeys(ref.batch_id).adaptation, json.dumps(out, indent=2, default=str)
-    )
+    out["report_uri"] = _put_text(s, keys.adaptation, json.dumps(out, indent=2, default=str))
     _monitor_call(
         "record_model_event",
         action,
@@ -672,9 +677,10 @@ def publish(
     """Close the batch: move it to ``processed/``, record it, send its alerts."""
     s = settings or get_settings()
     ref = batches.load_ref(batch, s)
+    keys = ReportKeys(ref.batch_id)
     done = batches.mark_processed(ref, s)
-    decision = _get_json(s, ReportKeys(ref.batch_id).decision) or {}
-    drift = _get_json(s, ReportKeys(ref.batch_id).drift) or {}
+    decision = _get_json(s, keys.decision) or {}
+    drift = _get_json(s, keys.drift) or {}
     from driftline.training.registry import Registry
 
     champion = Registry(s.model_name, s.mlflow_tracking_uri).champion()
@@ -704,7 +710,7 @@ def publish(
         "report_uri": f"s3://{s.bucket_reports}/drift/{ref.batch_id}.html",
         "alerts_sent": sent,
     }
-    _put_text(s, ReportKeys(ref.batch_id).run_summary, json.dumps(summary, indent=2))
+    _put_text(s, keys.run_summary, json.dumps(summary, indent=2))
     log.info("batch %s published: %s", ref.batch_id, summary)
     return summary
 

@@ -81,12 +81,14 @@ def estimate_unlabelled(
     settings: Settings | None = None,
     predictions: Any = None,
     proba: Any = None,
+    holdout: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Estimate the champion on the unlabelled batch, record it, check the drop (module docstring).
 
     ``champion`` is the registry's model version (``version``, ``run_id``, ``tags``);
-    ``contract`` the active data contract (features, target). Returns the primary
-    estimate and its drop verdict, plus every metric under ``metrics``.
+    ``contract`` the active data contract (features, target); ``holdout`` the champion's
+    logged hold-out when the caller has read it already (else it is read here). Returns
+    the primary estimate and its drop verdict, plus every metric under ``metrics``.
     """
     from driftline.training.spec import ModelSpec
     from driftline.training.tracking import load_holdout
@@ -96,7 +98,8 @@ def estimate_unlabelled(
     try:
         task = ModelSpec.from_contract(contract).task
         run_id = (champion.tags or {}).get("run_id") or champion.run_id
-        holdout = load_holdout(run_id, s.mlflow_tracking_uri)
+        if holdout is None:
+            holdout = load_holdout(run_id, s.mlflow_tracking_uri)
         estimates = estimate_frame(
             model,
             holdout,
